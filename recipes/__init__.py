@@ -1,0 +1,1 @@
+"""Shipped recipe files (package data; located with importlib.resources)."""
