@@ -348,6 +348,10 @@ class Recipe:
         ``%fields`` groups.
     sources : tuple of str
         Display names of the files the recipe came from.
+    sections : tuple of str
+        Section kinds in order of first appearance in the source (``header``, ``filter`` ...);
+        lets the upstream dict form keep exactly the keys upstream's loader creates. Empty for
+        recipes built in code (then every non-empty section is present).
     """
 
     format: str = "dicom"
@@ -357,6 +361,7 @@ class Recipe:
     values: tuple[Group, ...] = ()
     fields: tuple[Group, ...] = ()
     sources: tuple[str, ...] = field(default=(), compare=False)
+    sections: tuple[str, ...] = field(default=(), compare=False)
 
     def values_group(self, name: str) -> Group | None:
         """Return the ``%values`` group called ``name``, or None."""

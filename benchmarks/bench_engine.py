@@ -1,0 +1,109 @@
+"""Header engine throughput against a bare pydicom read + write of the same files.
+
+For every file of the synthetic CT corpus (``benchmarks/corpus.py``) the benchmark times, in the
+same run and interleaved file by file so both see the same cache state:
+
+* **bare**: ``pydicom.dcmread(path)`` + ``ds.save_as(out)``;
+* **deid**: ``pydicom.dcmread(path)`` + ``plan.apply(ds, Context(...))`` + ``ds.save_as(out)``
+  with the default recipe (``recipes/deid.dicom``), compiled once;
+* optionally **facade**: ``deid.dicom.replace_identifiers([path], save=True, ...)`` when the
+  drop-in facade is importable (``--facade``).
+
+It prints the totals, per-file means and the ratio deid/bare (the target is <= 1.3).
+
+Usage::
+
+    python benchmarks/bench_engine.py [--count 1000] [--corpus DIR] [--repeat 1] [--facade]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pydicom
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from corpus import generate_corpus  # noqa: E402
+
+from deid.engine import Context, compile_plan  # noqa: E402
+from deid.recipe import parse_recipe  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def default_plan():  # type: ignore[no-untyped-def]
+    """Compile the shipped default recipe."""
+    path = ROOT / "recipes" / "deid.dicom"
+    return compile_plan(parse_recipe(path.read_text(), name=str(path)))
+
+
+def run(paths: list[Path], out_dir: Path, repeat: int = 1, facade: bool = False) -> dict:
+    """Time bare and deid round trips over ``paths``; return the totals in seconds."""
+    plan = default_plan()
+    totals = {"bare": 0.0, "deid": 0.0, "facade": 0.0}
+    replace = None
+    if facade:
+        from deid.dicom import replace_identifiers as replace  # type: ignore[no-redef]
+    clock = time.perf_counter
+    gc_was = gc.isenabled()
+    for _ in range(repeat):
+        for path in paths:
+            target = out_dir / path.name
+            t0 = clock()
+            ds = pydicom.dcmread(path)
+            ds.save_as(target)
+            t1 = clock()
+            ds = pydicom.dcmread(path)
+            plan.apply(ds, Context(filename=str(path)))
+            ds.save_as(target)
+            t2 = clock()
+            totals["bare"] += t1 - t0
+            totals["deid"] += t2 - t1
+            if replace is not None:
+                t3 = clock()
+                replace([str(path)], save=True, overwrite=True, output_folder=str(out_dir))
+                totals["facade"] += clock() - t3
+    if gc_was:
+        gc.enable()
+    return totals
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="deid header engine benchmark")
+    parser.add_argument("--count", type=int, default=1000, help="number of files (default 1000)")
+    parser.add_argument("--corpus", default=os.path.join(tempfile.gettempdir(), "deid_corpus"),
+                        help="corpus folder (generated if missing)")
+    parser.add_argument("--size", type=int, default=512, help="rows/columns (default 512)")
+    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--facade", action="store_true",
+                        help="also time deid.dicom.replace_identifiers")
+    args = parser.parse_args(argv)
+    t0 = time.perf_counter()
+    paths = generate_corpus(args.corpus, args.count, size=args.size)
+    print(f"corpus: {len(paths)} files of {args.size}x{args.size} in {args.corpus} "
+          f"({time.perf_counter() - t0:.1f} s to generate/check)")
+    with tempfile.TemporaryDirectory() as tmp:
+        # warm-up: imports, page cache, plan memo
+        run(paths[: min(20, len(paths))], Path(tmp))
+        totals = run(paths, Path(tmp), args.repeat, args.facade)
+    n = len(paths) * args.repeat
+    bare, deid = totals["bare"], totals["deid"]
+    print(f"bare pydicom read+write : {bare:8.3f} s  ({1000 * bare / n:.3f} ms/file)")
+    print(f"deid read+apply+write   : {deid:8.3f} s  ({1000 * deid / n:.3f} ms/file)")
+    print(f"engine overhead         : {1000 * (deid - bare) / n:.3f} ms/file")
+    print(f"ratio deid/bare         : {deid / bare:.3f}  (target <= 1.3)")
+    if args.facade:
+        print(f"replace_identifiers     : {totals['facade']:8.3f} s  "
+              f"ratio {totals['facade'] / bare:.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

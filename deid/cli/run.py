@@ -1,0 +1,137 @@
+"""``deid run``: de-identify files, folders, globs or fsspec URLs into a mirrored output tree.
+
+Exit status: 0 every file written or skipped; 1 some file rejected or failed; 2 usage, recipe or
+profile error (nothing processed). The summary goes to stdout; per-file problems and the
+progress bar to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from deid.cli._common import add_plan_arguments, emit, plan_from_args, warn
+
+__all__ = ["add_parser", "run"]
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Register ``deid run``."""
+    p = subparsers.add_parser(
+        "run",
+        help="de-identify a batch of files",
+        description="De-identify files, folders, globs or fsspec URLs into OUTPUT (mirrored tree).",
+    )
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="file, folder, glob or URL")
+    p.add_argument("-o", "--output", dest="output", default=None, help="output folder or URL")
+    add_plan_arguments(p)
+    keys = p.add_argument_group("keys and variables")
+    keys.add_argument("--key", default=None, help="secret key for keyed pseudonyms")
+    keys.add_argument("--key-file", default=None, help="file holding the secret key")
+    keys.add_argument(
+        "--ids", default=None, metavar="JSON", help="per-file variables: {input path: {name: value}}"
+    )
+    release = p.add_argument_group("release")
+    release.add_argument(
+        "--condition",
+        dest="conditions",
+        action="append",
+        default=[],
+        help="save condition, e.g. 'Modality in [CT, MR]' (repeatable)",
+    )
+    release.add_argument(
+        "--series-aggregate",
+        action="store_true",
+        help="release a series only when all of its files meet the conditions",
+    )
+    release.add_argument(
+        "--existing",
+        choices=("skip", "overwrite", "error"),
+        default=None,
+        help="when an output exists (default: error)",
+    )
+    release.add_argument("--quarantine", default=None, help="copy rejected/failed inputs here")
+    release.add_argument("--pixels", action="store_true", help="also clean burned-in pixels")
+    release.add_argument("--force", action="store_true", help="read files without a preamble")
+    release.add_argument("--pattern", default=None, help="only base names matching this glob")
+    rep = p.add_argument_group("reports")
+    rep.add_argument("--report", default=None, help="JSON-lines report (default: OUTPUT.deid-report.jsonl)")
+    rep.add_argument("--no-report", action="store_true", help="write no report")
+    rep.add_argument("--crosswalk", default=None, help="CSV of original vs new identifiers")
+    rep.add_argument("--resume", action="store_true", help="continue from the report")
+    rep.add_argument("--json", action="store_true", help="print the summary as JSON")
+    ex = p.add_argument_group("execution")
+    ex.add_argument("-j", "--workers", type=int, default=None, help="worker processes (default: all cores)")
+    ex.add_argument("--scheduler", default=None, help="Dask scheduler address")
+    bar = ex.add_mutually_exclusive_group()
+    bar.add_argument("--progress", dest="progress", action="store_true", default=None)
+    bar.add_argument("--no-progress", dest="progress", action="store_false")
+    p.set_defaults(command_run=run)
+    return p
+
+
+def _load_ids(path: str | None) -> dict[str, Any]:
+    from deid.runner.sources import RunnerError
+
+    if path is None:
+        return {}
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh)
+    except (OSError, json.JSONDecodeError) as exc:
+        raise RunnerError(f"--ids {path}: {exc}") from exc
+    if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
+        raise RunnerError(f"--ids {path}: expected a JSON object {{input path: {{name: value}}}}")
+    return data
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the batch; returns the exit status."""
+    from deid.runner.api import default_report_path, run as run_batch
+    from deid.runner.sources import RunnerError
+
+    output = args.output or getattr(args, "outfolder", None)
+    if not output:
+        raise RunnerError("deid run: an output folder is required (-o/--output)")
+    existing = args.existing or ("overwrite" if getattr(args, "overwrite", False) else "error")
+    report = None if args.no_report else (args.report or default_report_path(output))
+    quiet = getattr(args, "quiet", False)
+    plan = plan_from_args(args)
+
+    def on_record(rec: dict[str, Any]) -> None:
+        if rec["status"] in ("rejected", "failed") and not quiet:
+            warn(f"{rec['status']}: {rec['input']}: {rec['reason']}")
+
+    summary = run_batch(
+        args.inputs,
+        output,
+        plan=plan,
+        key=args.key,
+        key_file=args.key_file,
+        variables=_load_ids(args.ids),
+        conditions=args.conditions,
+        series_aggregate=args.series_aggregate,
+        existing=existing,
+        quarantine=args.quarantine,
+        report=report,
+        crosswalk=args.crosswalk,
+        resume=args.resume,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        pattern=args.pattern,
+        pixels=args.pixels,
+        force=args.force,
+        progress=False if quiet else args.progress,
+        on_record=on_record,
+    )
+    if args.json:
+        emit(summary.as_dict(), True)
+    else:
+        emit(summary.text(), False)
+        if report and not quiet:
+            warn(f"report: {report}")
+    sys.stdout.flush()
+    return summary.exit_code
+

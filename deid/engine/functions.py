@@ -1,0 +1,256 @@
+"""The function registry and the built-in ``deid_func:`` functions.
+
+Functions are called the way upstream calls them, with keywords only:
+
+* ``func:NAME`` -> ``f(dicom=ds, value="func:NAME", field=field, item=lookup)``;
+* ``deid_func:NAME k=v ...`` -> ``f(dicom=ds, value=..., field=field, item=lookup, k=v, ...)``
+  where ``true``/``false`` become booleans and ``none``/``null`` None.
+
+``field`` is the element's field object (``DicomField``-shaped) or, for ADD, the field expression
+as written. A function registered with ``context=True`` also receives ``context=`` (the
+:class:`~deid.engine.context.Context`), which is how keyed functions reach the key, the UID map
+and the patient's date offset.
+
+Examples
+--------
+>>> @register("shout")
+... def shout(dicom, value, field, item, **extras):
+...     return str(field.element.value).upper()
+>>> get_function("shout").func is shout
+True
+>>> unregister("shout")
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from pydicom.uid import generate_uid
+
+from deid.engine.jitter import parse_days, shift_value
+
+__all__ = [
+    "FunctionSpec",
+    "register",
+    "unregister",
+    "get_function",
+    "registered",
+    "parse_extras",
+    "BUILTINS",
+    "jitter",
+    "pydicom_uuid",
+    "dicom_uuid",
+    "basic_uuid",
+    "suffix_uuid",
+]
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """A registered function: its name, the callable, and whether it wants ``context=``."""
+
+    name: str
+    func: Callable[..., Any]
+    context: bool = False
+
+
+_REGISTRY: dict[str, FunctionSpec] = {}
+
+
+def register(
+    name: str | None = None, *, context: bool = False, replace: bool = True
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorator: make a function available to ``func:`` and ``deid_func:`` in every run.
+
+    Parameters
+    ----------
+    name : str, optional
+        Name used in recipes (default: the function's ``__name__``).
+    context : bool
+        Also pass ``context=`` (the per-file :class:`~deid.engine.context.Context`).
+    replace : bool
+        Allow replacing an existing registration (otherwise ``ValueError``).
+
+    Examples
+    --------
+    >>> @register("const_x")
+    ... def const_x(**kwargs):
+    ...     return "X"
+    >>> "const_x" in registered()
+    True
+    >>> unregister("const_x")
+    """
+
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        key = name or func.__name__
+        if not replace and key in _REGISTRY:
+            raise ValueError(f"a function named {key!r} is already registered")
+        _REGISTRY[key] = FunctionSpec(key, func, context)
+        return func
+
+    return decorate
+
+
+def unregister(name: str) -> None:
+    """Remove a registered function (no error if absent)."""
+    _REGISTRY.pop(name, None)
+
+
+def get_function(name: str) -> FunctionSpec | None:
+    """Return the registered function ``name`` or None."""
+    return _REGISTRY.get(name)
+
+
+def registered() -> dict[str, FunctionSpec]:
+    """Return a copy of the registry."""
+    return dict(_REGISTRY)
+
+
+def parse_extras(pairs: tuple[tuple[str, str], ...] | list[tuple[str, str]]) -> dict[str, Any]:
+    """Convert ``deid_func`` ``k=v`` pairs as upstream does.
+
+    Examples
+    --------
+    >>> parse_extras([("days", "5"), ("stable_remapping", "false"), ("prefix", "none")])
+    {'days': '5', 'stable_remapping': False, 'prefix': None}
+    """
+    out: dict[str, Any] = {}
+    for key, raw in pairs:
+        low = raw.lower()
+        if low == "true":
+            out[key] = True
+        elif low == "false":
+            out[key] = False
+        elif low in ("none", "null"):
+            out[key] = None
+        else:
+            out[key] = raw
+    return out
+
+
+def _element(field: Any) -> Any:
+    return getattr(field, "element", None)
+
+
+def _as_bool(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() not in ("false", "0", "no", "")
+    return bool(value)
+
+
+def jitter(item: Any = None, value: Any = None, field: Any = None, dicom: Any = None,
+           days: Any = 1, years: Any = 0, **kwargs: Any) -> Any:
+    """``deid_func:jitter days=N years=M``: the field's own date moved by N + 365*M days.
+
+    Use it with REPLACE. Returns None when the value is not a date that can be shifted (the
+    engine then refuses the REPLACE, naming the element).
+
+    Examples
+    --------
+    >>> from pydicom.dataelem import DataElement
+    >>> from deid.engine.walk import Field
+    >>> f = Field(DataElement(0x00080020, "DA", "20230101"), "StudyDate", "(0008,0020)")
+    >>> jitter(field=f, days="2", years="1")
+    '20240103'
+    """
+    element = _element(field)
+    if element is None:
+        return None
+    total = parse_days(days) + 365 * parse_days(years)
+    result = shift_value(element.value, element.VR, total)
+    if result.status == "empty":
+        return element.value
+    return result.value if result.status == "shifted" else None
+
+
+def pydicom_uuid(item: Any = None, value: Any = None, field: Any = None, dicom: Any = None,
+                 prefix: Any = "2.25.", stable_remapping: Any = True, context: Any = None,
+                 **kwargs: Any) -> str:
+    """``deid_func:pydicom_uuid [prefix=<root.>] [stable_remapping=true|false]``.
+
+    Without a key: ``pydicom.uid.generate_uid(prefix, entropy_srcs=[str(original)])`` (stable,
+    the same UIDs as pydicom/deid), or a random UID with ``stable_remapping=false``. With a key in
+    the context: the keyed remap of ``deid.engine.keys`` (``2.25.<int>``), remembered in
+    ``context.uid_map``. Under ADD (no original value) a new random UID.
+
+    Examples
+    --------
+    >>> from pydicom.dataelem import DataElement
+    >>> from deid.engine.walk import Field
+    >>> f = Field(DataElement(0x0020000D, "UI", "1.2.3"), "StudyInstanceUID", "(0020,000D)")
+    >>> pydicom_uuid(field=f) == pydicom_uuid(field=f)
+    True
+    """
+    element = _element(field)
+    original = None if element is None else element.value
+    if prefix is None:
+        prefix = "2.25."
+    if original in (None, ""):
+        return str(generate_uid(prefix=prefix))
+    if context is not None and getattr(context, "key", None) is not None:
+        text = str(original)
+        cached = context.uid_map.get(text)
+        if cached is None:
+            from deid.engine import keys
+
+            cached = keys.keyed_uid(context.keyed(), text)
+            context.uid_map[text] = cached
+        return cached
+    if _as_bool(stable_remapping):
+        return str(generate_uid(prefix=prefix, entropy_srcs=[str(original)]))
+    return str(generate_uid(prefix=prefix))
+
+
+def dicom_uuid(item: Any = None, value: Any = None, field: Any = None, dicom: Any = None,
+               org_root: Any = "anonymous-organization", **kwargs: Any) -> str:
+    """``deid_func:dicom_uuid [org_root=<root>]``: ``<org_root>.<uuid4 as int>``, at most 64 chars.
+
+    Random on every call. The default root is upstream's literal text (not a valid UID root; the
+    engine reports such values as invalid for UI).
+
+    Examples
+    --------
+    >>> dicom_uuid(org_root="1.2.3").startswith("1.2.3.")
+    True
+    """
+    return f"{org_root}.{uuid.uuid4().int}"[:64]
+
+
+def basic_uuid(item: Any = None, value: Any = None, field: Any = None, dicom: Any = None,
+               **kwargs: Any) -> str:
+    """``deid_func:basic_uuid``: ``str(uuid4())``.
+
+    Examples
+    --------
+    >>> len(basic_uuid())
+    36
+    """
+    return str(uuid.uuid4())
+
+
+def suffix_uuid(item: Any = None, value: Any = None, field: Any = None, dicom: Any = None,
+                **kwargs: Any) -> str:
+    """``deid_func:suffix_uuid``: ``<lower-cased field name>-<uuid4>``.
+
+    Examples
+    --------
+    >>> from pydicom.dataelem import DataElement
+    >>> from deid.engine.walk import Field
+    >>> f = Field(DataElement(0x00100020, "LO", "1"), "PatientID", "(0010,0020)")
+    >>> suffix_uuid(field=f).startswith("patientid-")
+    True
+    """
+    name = getattr(field, "name", field)
+    return f"{str(name).lower()}-{uuid.uuid4()}"
+
+
+#: Built-in ``deid_func:`` names.
+BUILTINS: tuple[str, ...] = ("jitter", "pydicom_uuid", "dicom_uuid", "basic_uuid", "suffix_uuid")
+
+register("jitter")(jitter)
+register("pydicom_uuid", context=True)(pydicom_uuid)
+register("dicom_uuid")(dicom_uuid)
+register("basic_uuid")(basic_uuid)
+register("suffix_uuid")(suffix_uuid)

@@ -1,0 +1,302 @@
+"""Detection: evaluate a recipe's ``%filter`` groups against one image header.
+
+Upstream's semantics are kept so that results match ``deid.dicom.has_burned_pixels``:
+
+* every group and every LABEL is evaluated (no first-match stop); each matching LABEL gives one
+  :class:`Match`, and ``flagged`` is true when anything matched — whatever the group is called;
+* inside a criteria line the tests fold strictly left to right (``a || b + c`` is
+  ``(a or b) and c``); the lines of a LABEL are AND-ed (a leading ``+``/``||`` is ignored);
+* a LABEL with coordinates but no criteria always matches; one with neither never matches;
+* ``from:<Keyword>`` coordinates are read from *this* image (ultrasound region sequences) and
+  never stored back into the recipe.
+
+Examples
+--------
+>>> from pydicom import Dataset
+>>> from deid.recipe.ast import (NO_SPAN, Coordinate, CriteriaLine, Criterion, FilterGroup,
+...     Label)
+>>> crit = Criterion("contains", "Modality", "US", NO_SPAN)
+>>> label = Label("US", (CriteriaLine(None, (crit,), (), NO_SPAN),),
+...               (Coordinate("coordinates", False, "box", NO_SPAN, box=(0, 0, 10, 5)),), NO_SPAN)
+>>> ds = Dataset(); ds.Modality = "US"
+>>> detect(ds, [FilterGroup("graylist", (label,), NO_SPAN)]).as_upstream()
+{'flagged': True, 'results': [{'reason': ' Modality contains US', 'group': 'graylist', \
+'coordinates': [[0, '0,0,10,5']]}]}
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Sequence
+
+from pydicom.dataset import Dataset
+
+from deid.pixels.criteria import FilterError, apply_filter, evaluate_group
+from deid.pixels.regions import Region, RegionError, parse_spec
+from deid.recipe.ast import NOVALUE_FILTERS, Coordinate, FilterGroup, Label, Recipe, Span
+
+__all__ = ["Match", "Detection", "detect", "extract_coordinates", "as_filter_groups"]
+
+_REGION_FIELDS = (
+    "RegionLocationMinX0",
+    "RegionLocationMinY0",
+    "RegionLocationMaxX1",
+    "RegionLocationMaxY1",
+)
+
+
+def _where(span: Span) -> str:
+    return "" if span.line == 0 else f"{span}: "
+
+
+def extract_coordinates(ds: Dataset, field: str) -> list[str]:
+    """Return ``"x0,y0,x1,y1"`` strings from the RegionLocation* attributes under ``field``.
+
+    Each item of a sequence (or the element's dataset itself) that has all four of
+    RegionLocationMinX0/MinY0/MaxX1/MaxY1 gives one box; an absent field gives ``[]``.
+
+    Parameters
+    ----------
+    ds : pydicom.dataset.Dataset
+        The image header.
+    field : str
+        A keyword such as ``SequenceOfUltrasoundRegions`` (a leading ``from:`` is ignored).
+
+    Examples
+    --------
+    >>> from pydicom import Dataset
+    >>> item = Dataset()
+    >>> item.RegionLocationMinX0, item.RegionLocationMinY0 = 10, 20
+    >>> item.RegionLocationMaxX1, item.RegionLocationMaxY1 = 100, 200
+    >>> ds = Dataset(); ds.SequenceOfUltrasoundRegions = [item]
+    >>> extract_coordinates(ds, "SequenceOfUltrasoundRegions")
+    ['10,20,100,200']
+    """
+    name = field.strip()
+    if name.startswith("from:"):
+        name = name[len("from:") :].strip()
+    value = ds.get(name)
+    if value is None:
+        return []
+    items: Iterable[Any]
+    if isinstance(value, Dataset):
+        items = [value]
+    elif hasattr(value, "__iter__") and not isinstance(value, (str, bytes)):
+        items = value
+    else:
+        items = []
+    found = []
+    for item in items:
+        if not isinstance(item, Dataset):
+            continue
+        if all(item.get(k) is not None for k in _REGION_FIELDS):
+            found.append(",".join(str(int(item.get(k))) for k in _REGION_FIELDS))
+    return found
+
+
+@dataclass(frozen=True)
+class Match:
+    """One matching LABEL.
+
+    Attributes
+    ----------
+    group : str
+        The ``%filter`` group name (``whitelist``, ``graylist``, ...).
+    label : str
+        The LABEL name.
+    reason : str
+        Upstream's reason string (see :func:`detect`).
+    coordinates : list
+        Upstream's ``[[mask, spec], ...]``: mask 0 (remove) or 1 (keep); spec ``"all"``,
+        ``"x0,y0,x1,y1"`` or, for ``from:``, a list of such strings read from this image.
+    regions : tuple of Region
+        The same coordinates as regions, in order.
+    span : Span
+        The LABEL's place in the recipe.
+    """
+
+    group: str
+    label: str
+    reason: str
+    coordinates: list[list[Any]]
+    regions: tuple[Region, ...]
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True)
+class Detection:
+    """The result of :func:`detect` on one image."""
+
+    matches: tuple[Match, ...] = ()
+    has_filters: bool = True
+
+    @property
+    def flagged(self) -> bool:
+        """True when any LABEL matched (upstream's ``flagged``)."""
+        return bool(self.matches)
+
+    @property
+    def regions(self) -> tuple[Region, ...]:
+        """All regions of all matches, in order (what cleaning applies)."""
+        return tuple(r for m in self.matches for r in m.regions)
+
+    def as_upstream(self) -> dict[str, Any]:
+        """Return upstream's ``{"flagged": bool, "results": [...]}`` (fresh lists each call).
+
+        Examples
+        --------
+        >>> Detection().as_upstream()
+        {'flagged': False, 'results': []}
+        """
+        results = [
+            {
+                "reason": m.reason,
+                "group": m.group,
+                "coordinates": [
+                    [mask, list(spec) if isinstance(spec, list) else spec]
+                    for mask, spec in m.coordinates
+                ],
+            }
+            for m in self.matches
+        ]
+        return {"flagged": self.flagged, "results": results}
+
+
+def as_filter_groups(recipe_or_filters: Any) -> tuple[FilterGroup, ...]:
+    """Return the ``%filter`` groups of a Recipe, a DeidRecipe-like object or a sequence.
+
+    Examples
+    --------
+    >>> as_filter_groups(None)
+    ()
+    """
+    if recipe_or_filters is None:
+        return ()
+    if isinstance(recipe_or_filters, Recipe):
+        return tuple(recipe_or_filters.filters)
+    if isinstance(recipe_or_filters, FilterGroup):
+        return (recipe_or_filters,)
+    to_recipe = getattr(recipe_or_filters, "to_recipe", None)
+    if callable(to_recipe):
+        return tuple(to_recipe().filters)
+    groups = tuple(recipe_or_filters)
+    for g in groups:
+        if not isinstance(g, FilterGroup):
+            raise TypeError(f"expected FilterGroup items, got {type(g).__name__}")
+    return groups
+
+
+def _coordinate_entry(ds: Dataset, coord: Coordinate, where: str) -> list[Any]:
+    mask = 1 if coord.keep else 0
+    if coord.kind == "all":
+        return [mask, "all"]
+    if coord.kind == "from":
+        if not coord.from_field:
+            raise RegionError(f"{where}{coord.keyword} from: names no field")
+        return [mask, extract_coordinates(ds, coord.from_field)]
+    if coord.kind == "box" and coord.box is not None and len(coord.box) == 4:
+        return [mask, ",".join(str(int(v)) for v in coord.box)]
+    raise RegionError(f"{where}cannot read coordinates {coord.keyword} {coord.text!r}")
+
+
+def _label_regions(entries: list[list[Any]], source: str) -> tuple[Region, ...]:
+    regions = []
+    for mask, spec in entries:
+        specs = spec if isinstance(spec, list) else [spec]
+        for one in specs:
+            regions.append(parse_spec(one, keep=bool(mask), source=source))
+    return tuple(regions)
+
+
+def _evaluate_label(ds: Dataset, label: Label) -> tuple[bool | None, str | None]:
+    """Return (matched, reason); matched None means "no criteria"."""
+    if not label.lines:
+        return None, None
+    results = []
+    reason = ""
+    for line in label.lines:
+        flags: list[Any] = []
+        descriptions = []
+        for i, crit in enumerate(line.criteria):
+            value = None if crit.filter.lower() in NOVALUE_FILTERS else crit.value
+            try:
+                flag = apply_filter(ds, crit.field, crit.filter, value)
+            except FilterError as exc:
+                raise FilterError(f"{_where(crit.span)}LABEL {label.name!r}: {exc}") from exc
+            flags.append(flag)
+            text = f"{crit.field} {crit.filter} {crit.value if value is not None else ''}"
+            if i < len(line.inner_operators):
+                flags.append(line.inner_operators[i])
+                text = f"{text} {line.inner_operators[i]}"
+            descriptions.append(text)
+        results.append(evaluate_group(flags))
+        reason = f"{line.operator or ''} {' '.join(descriptions)}".replace("\n", " ")
+    return all(results), reason
+
+
+def detect(ds: Dataset, recipe_or_filters: Any) -> Detection:
+    """Evaluate ``%filter`` groups against ``ds`` and return the matching LABELs.
+
+    Parameters
+    ----------
+    ds : pydicom.dataset.Dataset
+        The image header (pixel data is not read).
+    recipe_or_filters : Recipe, sequence of FilterGroup, DeidRecipe-like or None
+        Where the filters come from. Anything with ``to_recipe()`` is converted each call.
+
+    Returns
+    -------
+    Detection
+        ``reason`` of a match is upstream's: the leading operator of the LABEL's last criteria
+        line (or nothing), a space, then ``"<field> <filter> <value>"`` per criterion (followed
+        by the inner operator), joined by spaces. A LABEL without criteria reuses the previous
+        reason, as upstream does.
+
+    Raises
+    ------
+    deid.errors.DeidError
+        A criterion or coordinate that cannot be evaluated; the message names the recipe line.
+
+    Examples
+    --------
+    >>> from pydicom import Dataset
+    >>> detect(Dataset(), None).flagged
+    False
+    """
+    groups = as_filter_groups(recipe_or_filters)
+    matches = []
+    last_reason = ""
+    for group in groups:
+        for label in group.labels:
+            matched, reason = _evaluate_label(ds, label)
+            if reason is not None:
+                last_reason = reason
+            if matched is None:
+                matched = bool(label.coordinates)
+                reason = last_reason
+            if not matched:
+                continue
+            where = _where(label.span)
+            entries = [_coordinate_entry(ds, c, where) for c in label.coordinates]
+            source = f"{where}%filter {group.name} LABEL {label.name}".strip()
+            try:
+                regions = _label_regions(entries, source)
+            except RegionError as exc:
+                raise RegionError(f"{where}LABEL {label.name!r}: {exc}") from exc
+            matches.append(
+                Match(group.name, label.name, reason or "", entries, regions, label.span)
+            )
+    return Detection(tuple(matches), has_filters=bool(groups))
+
+
+def detect_many(datasets: Sequence[Dataset], recipe_or_filters: Any) -> list[Detection]:
+    """Run :func:`detect` on each dataset (the recipe is read once).
+
+    Examples
+    --------
+    >>> from pydicom import Dataset
+    >>> [d.flagged for d in detect_many([Dataset(), Dataset()], None)]
+    [False, False]
+    """
+    groups = as_filter_groups(recipe_or_filters)
+    return [detect(ds, groups) for ds in datasets]

@@ -1,0 +1,424 @@
+"""The value functions of profile rules, registered in the engine's function registry.
+
+Every profile rule that computes a value calls one of these through ``func:ps315_*``. They are
+registered with ``context=True`` so they reach the run's key, the UID map and the per-patient
+date offsets of :class:`deid.engine.context.Context`.
+
+Per-file state (the patient identity the date offset derives from, and the identifying values
+masked by Clean Descriptors) is captured from the dataset *before* any change, by
+:func:`prepare` - the plan's pre step - or, failing that, on the first call of any ``ps315_``
+function for a dataset.
+
+Without a key in the context, a random key is made once per process and the context is marked
+``extra["ps315_reproducible"] = False`` (pseudonyms cannot be reproduced by another run).
+
+Examples
+--------
+>>> from pydicom import Dataset
+>>> from deid.engine.context import Context
+>>> from deid.engine.walk import Field
+>>> ds = Dataset(); ds.PatientID = "P1"; ds.StudyDate = "20240110"
+>>> ctx = Context(key="0123456789abcdef-secret")
+>>> f = Field(ds["StudyDate"], "StudyDate", "(0008,0020)")
+>>> shifted = ps315_shift(dicom=ds, value="func:ps315_shift", field=f, item={}, context=ctx)
+>>> shifted != "20240110" and len(shifted) == 8
+True
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field as dc_field
+from typing import Any, Callable, Iterable, Mapping
+
+from deid.engine import keys as _keys
+from deid.profiles.cleaning import dummy_value, identifying_terms, mask_terms
+
+__all__ = [
+    "ProfileState",
+    "prepare",
+    "state_for",
+    "resolve_parent",
+    "is_safe_private",
+    "ps315_dummy",
+    "ps315_uid",
+    "ps315_pseudonym",
+    "ps315_name",
+    "ps315_shift",
+    "ps315_clean_text",
+    "ps315_private_unsafe",
+    "register_all",
+]
+
+_STATE_KEY = "ps315_state"
+_PROCESS_KEY: _keys.Key | None = None
+_PROCESS_LOCK = threading.Lock()
+
+
+def _process_key() -> _keys.Key:
+    global _PROCESS_KEY
+    with _PROCESS_LOCK:
+        if _PROCESS_KEY is None:
+            _PROCESS_KEY = _keys.Key.random()
+        return _PROCESS_KEY
+
+
+@dataclass
+class ProfileState:
+    """What the profile functions captured from one dataset before it changed."""
+
+    dataset_id: int
+    patient: str
+    terms: tuple[str, ...] = ()
+    offset: int | None = None
+    safe_private: frozenset[tuple[int, str, int]] = dc_field(default=frozenset())
+
+
+def _key_of(context: Any) -> _keys.Key:
+    if context is None:
+        return _process_key()
+    key = context.keyed() if hasattr(context, "keyed") else None
+    if key is None:
+        key = _process_key()
+        extra = getattr(context, "extra", None)
+        if isinstance(extra, dict):
+            extra["ps315_reproducible"] = False
+    return key
+
+
+def prepare(ds: Any, context: Any = None) -> ProfileState:
+    """Capture the per-file state from ``ds`` before any rule runs (the plan's pre step).
+
+    Stores it in ``context.extra["ps315_state"]``; safe to call more than once per dataset.
+
+    Examples
+    --------
+    >>> from pydicom import Dataset
+    >>> from deid.engine.context import Context
+    >>> ds = Dataset(); ds.PatientID = "P7"; ds.PatientName = "Roe^Richard"
+    >>> st = prepare(ds, Context())
+    >>> st.patient, "Roe" in st.terms
+    ('id:|P7', True)
+    """
+    extra = getattr(context, "extra", None)
+    if isinstance(extra, dict):
+        cached = extra.get(_STATE_KEY)
+        if isinstance(cached, ProfileState) and cached.dataset_id == id(ds):
+            return cached
+    patient = getattr(context, "patient", None) or _keys.patient_identity(ds)
+    more: Iterable[str] = ()
+    if isinstance(extra, dict):
+        more = tuple(extra.get("ps315_extra_terms", ()) or ())
+    from deid.profiles.private import default_definition
+
+    definition = extra.get("ps315_safe_private") if isinstance(extra, dict) else None
+    definition = definition or default_definition()
+    state = ProfileState(id(ds), patient, identifying_terms(ds, more), None,
+                         definition.safe_set(ds))
+    if isinstance(extra, dict):
+        extra[_STATE_KEY] = state
+    return state
+
+
+def state_for(dicom: Any, context: Any) -> ProfileState:
+    """The state of ``dicom`` (captured now if :func:`prepare` has not run)."""
+    return prepare(dicom, context)
+
+
+def _element(field: Any) -> Any:
+    return getattr(field, "element", None)
+
+
+def _vr(element: Any) -> str:
+    return str(getattr(element, "VR", "") or "UN").split(" ")[0].upper()
+
+
+def _lookup(context: Any) -> Mapping[str, str]:
+    extra = getattr(context, "extra", None)
+    if isinstance(extra, dict):
+        table = extra.get("ps315_lookup")
+        if isinstance(table, Mapping):
+            return table
+    return {}
+
+
+def _note(context: Any, kind: str, original: str, new: str) -> None:
+    extra = getattr(context, "extra", None)
+    if isinstance(extra, dict) and extra.get("ps315_record") and original != new:
+        extra.setdefault("ps315_crosswalk", {})[(kind, original)] = new
+
+
+def _values(element: Any) -> list[Any]:
+    value = element.value
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue":
+        return list(value)
+    return [value]
+
+
+def _join(values: list[str], element: Any) -> Any:
+    if len(values) == 1 and not (
+        isinstance(element.value, (list, tuple)) or type(element.value).__name__ == "MultiValue"
+    ):
+        return values[0]
+    return values
+
+
+def ps315_dummy(dicom: Any = None, value: Any = None, field: Any = None, item: Any = None,
+                context: Any = None, **extras: Any) -> Any:
+    """D: a dummy value valid for the element's VR (``19000101``, ``ANONYMIZED``, 0 ...).
+
+    UIDs get keyed UIDs and person names keyed names, so that D never breaks references.
+    """
+    element = _element(field)
+    vr = _vr(element)
+    if vr == "UI":
+        return ps315_uid(dicom, value, field, item, context)
+    if vr == "PN":
+        return ps315_name(dicom, value, field, item, context)
+    state_for(dicom, context)
+    return dummy_value(vr)
+
+
+def ps315_uid(dicom: Any = None, value: Any = None, field: Any = None, item: Any = None,
+              context: Any = None, **extras: Any) -> Any:
+    """U: ``2.25.<int>`` from the HMAC of the original UID (each value of a multi-valued UI).
+
+    The map is shared through ``context.uid_map``; an empty UID stays empty.
+    """
+    element = _element(field)
+    if element is None:
+        return None
+    state_for(dicom, context)
+    key = _key_of(context)
+    uid_map = getattr(context, "uid_map", None)
+    out = []
+    for original in _values(element):
+        text = str(original).strip().rstrip("\x00")
+        if not text:
+            out.append("")
+            continue
+        new = uid_map.get(text) if isinstance(uid_map, dict) else None
+        if new is None:
+            new = _keys.keyed_uid(key, text)
+            if isinstance(uid_map, dict):
+                uid_map[text] = new
+        _note(context, "uid", text, new)
+        out.append(new)
+    if not out:
+        return ""
+    return _join(out, element)
+
+
+def ps315_pseudonym(dicom: Any = None, value: Any = None, field: Any = None, item: Any = None,
+                    context: Any = None, **extras: Any) -> Any:
+    """Keyed pseudonym for an identifier, valid for the element's VR (lookup table first)."""
+    element = _element(field)
+    if element is None:
+        return None
+    state_for(dicom, context)
+    key = _key_of(context)
+    vr = _vr(element)
+    namespace = getattr(element, "keyword", "") or f"{int(element.tag):08X}"
+    lookup = _lookup(context)
+    out = []
+    for original in _values(element):
+        text = str(original).strip()
+        if not text:
+            out.append("")
+            continue
+        new = lookup.get(text)
+        if new is None:
+            new = _keys.keyed_pseudonym(key, text, vr=vr, namespace=namespace)
+        _note(context, namespace, text, new)
+        out.append(new)
+    if not out:
+        return ""
+    return _join(out, element)
+
+
+def ps315_name(dicom: Any = None, value: Any = None, field: Any = None, item: Any = None,
+               context: Any = None, **extras: Any) -> Any:
+    """Keyed person name ``ANON^<letters>`` (lookup table first); empty stays empty."""
+    element = _element(field)
+    if element is None:
+        return None
+    state_for(dicom, context)
+    key = _key_of(context)
+    lookup = _lookup(context)
+    namespace = "PatientName" if int(element.tag) == 0x00100010 else "person"
+    out = []
+    for original in _values(element):
+        text = str(original).strip()
+        if not text:
+            out.append("")
+            continue
+        new = lookup.get(text) or _keys.keyed_name(key, text, namespace=namespace)
+        _note(context, namespace, text, new)
+        out.append(new)
+    if not out:
+        return ""
+    return _join(out, element)
+
+
+def _offset(dicom: Any, context: Any) -> int:
+    state = state_for(dicom, context)
+    if state.offset is not None:
+        return state.offset
+    offsets = getattr(context, "date_offsets", None)
+    days = offsets.get(state.patient) if isinstance(offsets, dict) else None
+    if days is None:
+        days = _keys.date_offset_days(_key_of(context), state.patient)
+        if isinstance(offsets, dict):
+            offsets[state.patient] = days
+    state.offset = days
+    return days
+
+
+def ps315_shift(dicom: Any = None, value: Any = None, field: Any = None, item: Any = None,
+                context: Any = None, **extras: Any) -> Any:
+    """C (modified dates): DA/DT moved by the patient's keyed whole-day offset; TM unchanged.
+
+    A value that is not a valid date is emptied (fail closed).
+    """
+    element = _element(field)
+    if element is None:
+        return None
+    days = _offset(dicom, context)
+    vr = _vr(element)
+    raw = element.value
+    if raw is None or raw == "":
+        return "" if vr in ("DA", "DT", "TM") else raw
+    text = "\\".join(str(v) for v in _values(element))
+    if vr not in ("DA", "DT"):
+        return raw
+    try:
+        return _keys.shift_value(text, vr, days)
+    except ValueError:
+        return ""
+
+
+def ps315_clean_text(dicom: Any = None, value: Any = None, field: Any = None, item: Any = None,
+                     context: Any = None, **extras: Any) -> Any:
+    """C (descriptors): the text kept with the dataset's identifying values masked."""
+    element = _element(field)
+    if element is None:
+        return None
+    state = state_for(dicom, context)
+    vr = _vr(element)
+    if vr not in ("LO", "LT", "SH", "ST", "UT", "UC", "PN", "CS", "AE"):
+        return element.value if vr != "UN" else b""
+    out = [mask_terms(str(v), state.terms) for v in _values(element)]
+    if not out:
+        return element.value
+    return _join(out, element)
+
+
+# --------------------------------------------------------------------------- safe private
+
+
+def resolve_parent(root: Any, uid: str) -> Any:
+    """Return the dataset holding the element whose upstream uid is ``uid``.
+
+    Examples
+    --------
+    >>> from pydicom import Dataset
+    >>> inner = Dataset(); inner.add_new(0x00091001, "LO", "x")
+    >>> ds = Dataset(); ds.ReferencedStudySequence = [inner]
+    >>> resolve_parent(ds, "(0008,1110)__0__(0009,1001)") is ds.ReferencedStudySequence[0]
+    True
+    """
+    parts = str(uid).split("__")
+    current = root
+    for pos in range(0, len(parts) - 1, 2):
+        text = parts[pos].strip("()").replace(",", "")
+        try:
+            tag = int(text[:8], 16)
+            index = int(parts[pos + 1])
+            current = current[tag].value[index]
+        except (ValueError, KeyError, IndexError, TypeError):
+            return None
+    return current
+
+
+def _creator_of(parent: Any, tag: int) -> str | None:
+    from deid.engine.walk import private_creator
+
+    return private_creator(parent, tag) if parent is not None else None
+
+
+def is_safe_private(
+    parent: Any,
+    tag: int,
+    safe: frozenset[tuple[int, str, int]],
+) -> bool:
+    """Whether the private element ``tag`` of ``parent`` is in ``safe``.
+
+    ``safe`` holds ``(group, CREATOR, offset)`` keys
+    (:meth:`deid.profiles.private.SafePrivateDefinition.safe_set`). A private creator element
+    is safe when its creator has a safe element in the same group.
+
+    Examples
+    --------
+    >>> from pydicom import Dataset
+    >>> ds = Dataset()
+    >>> block = ds.private_block(0x0019, "GEMS_ACQU_01", create=True)
+    >>> block.add_new(0x23, "DS", "1.5")
+    >>> is_safe_private(ds, 0x00191023, frozenset({(0x0019, "GEMS_ACQU_01", 0x23)}))
+    True
+    >>> is_safe_private(ds, 0x00191023, frozenset())
+    False
+    """
+    group, elem = tag >> 16, tag & 0xFFFF
+    if parent is None:
+        return False
+    if 0x0010 <= elem <= 0x00FF:
+        value = parent[tag].value if tag in parent else None
+        if isinstance(value, bytes):
+            value = value.decode("latin-1")
+        creator = str(value or "").strip(" \x00").upper()
+        return bool(creator) and any(g == group and c == creator for g, c, _ in safe)
+    if elem < 0x1000:
+        return False
+    creator = _creator_of(parent, tag)
+    if not creator:
+        return False
+    return (group, creator.strip().upper(), elem & 0xFF) in safe
+
+
+def ps315_private_unsafe(dicom: Any = None, value: Any = None, field: Any = None,
+                         item: Any = None, context: Any = None, **extras: Any) -> bool:
+    """Condition of ``REMOVE`` on private elements: True (remove) unless known safe."""
+    element = _element(field)
+    if element is None:
+        return True
+    state = state_for(dicom, context)
+    uid = getattr(field, "uid", "") or ""
+    parent = resolve_parent(dicom, uid) if "__" in uid else dicom
+    try:
+        return not is_safe_private(parent, int(element.tag), state.safe_private)
+    except Exception:  # anything odd about the element: not safe
+        return True
+
+
+_ALL: dict[str, Callable[..., Any]] = {
+    "ps315_dummy": ps315_dummy,
+    "ps315_uid": ps315_uid,
+    "ps315_pseudonym": ps315_pseudonym,
+    "ps315_name": ps315_name,
+    "ps315_shift": ps315_shift,
+    "ps315_clean_text": ps315_clean_text,
+    "ps315_private_unsafe": ps315_private_unsafe,
+}
+
+
+def register_all() -> None:
+    """Register every ``ps315_`` function in the engine's registry (idempotent)."""
+    from deid.engine.functions import register
+
+    for name, func in _ALL.items():
+        register(name, context=True)(func)
+
+
+register_all()

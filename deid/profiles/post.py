@@ -1,0 +1,247 @@
+"""Dataset-level steps of a profile run: SR content cleaning, output markers, file meta.
+
+These run after the header rules (as the plan's ``post`` hooks) on the whole dataset:
+
+* :func:`clean_content_items` - Clean Structured Content (E.3.4): content items of Content
+  Sequence, Acquisition Context Sequence and Specimen Preparation sequences whose concept name is
+  listed in Table E.3.4-1 are removed or have their value replaced, per the selected options.
+* :func:`mark_dataset` - Patient Identity Removed, De-identification Method (+ Code Sequence,
+  CID 7050), Longitudinal Temporal Information Modified, Burned In Annotation / Recognizable
+  Visual Features when those options are claimed.
+* :func:`rebuild_file_meta` - a new File Meta Information (Media Storage SOP Instance UID equal to
+  the de-identified SOP Instance UID, deid's implementation UID/version, no source/sending AE
+  titles or private meta) and a cleared 128-byte preamble.
+
+Examples
+--------
+>>> from pydicom import Dataset
+>>> ds = Dataset(); ds.SOPClassUID = "1.2.840.10008.5.1.4.1.1.2"; ds.SOPInstanceUID = "2.25.1"
+>>> mark_dataset(ds, ("retain-uids",))
+>>> ds.PatientIdentityRemoved, ds.LongitudinalTemporalInformationModified
+('YES', 'REMOVED')
+>>> [i.CodeValue for i in ds.DeidentificationMethodCodeSequence]
+['113100', '113110']
+>>> rebuild_file_meta(ds).file_meta.MediaStorageSOPInstanceUID
+'2.25.1'
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any, Callable, Sequence
+
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.sequence import Sequence as DicomSequence
+
+from deid.profiles.table import DEFAULT_EDITION, Table, load_table
+
+__all__ = [
+    "IMPLEMENTATION_CLASS_UID",
+    "IMPLEMENTATION_VERSION_NAME",
+    "CONTENT_SEQUENCES",
+    "method_text",
+    "mark_dataset",
+    "rebuild_file_meta",
+    "clean_content_items",
+]
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("deid")
+    except Exception:  # pragma: no cover - not installed
+        return "0"
+
+
+#: deid's Implementation Class UID (a fixed 2.25 UID derived from the project name).
+IMPLEMENTATION_CLASS_UID = "2.25." + str(
+    int.from_bytes(hashlib.sha256(b"deid implementation class").digest()[:16], "big")
+)
+#: Implementation Version Name written in the file meta (SH, at most 16 characters).
+IMPLEMENTATION_VERSION_NAME = f"DEID_{_version()}"[:16]
+
+#: Sequences holding SR-style content items (E.3.4).
+CONTENT_SEQUENCES = (0x0040A730, 0x00400555, 0x00400610, 0x00400612)
+
+_LTIM = {
+    "retain-long-full-dates": "UNMODIFIED",
+    "retain-long-modified-dates": "MODIFIED",
+}
+
+
+def method_text(options: Sequence[str], table: Table | None = None) -> list[str]:
+    """The De-identification Method (0012,0063) values: deid's version, edition and options.
+
+    Each value fits LO (64 characters).
+
+    Examples
+    --------
+    >>> method_text(("retain-uids",))[0].startswith("deid ")
+    True
+    """
+    tbl = table or load_table(DEFAULT_EDITION)
+    head = f"deid {_version()} PS3.15 {tbl.edition} Basic Profile"
+    out = [head[:64]]
+    for opt in options:
+        info = tbl.options.get(opt)
+        out.append((info.title if info else opt)[:64])
+    return out
+
+
+def mark_dataset(
+    ds: Dataset, options: Sequence[str] = (), table: Table | None = None
+) -> None:
+    """Write the attributes a conforming de-identifier adds (see module docstring)."""
+    tbl = table or load_table(DEFAULT_EDITION)
+    ds.PatientIdentityRemoved = "YES"
+    values = method_text(options, tbl)
+    ds.DeidentificationMethod = values if len(values) > 1 else values[0]
+    items = []
+    code, scheme, meaning = tbl.profile_code
+    for value, designator, text in [(code, scheme, meaning)] + [
+        (tbl.options[o].code, tbl.options[o].scheme, tbl.options[o].title)
+        for o in options
+        if o in tbl.options
+    ]:
+        item = Dataset()
+        item.CodeValue = value
+        item.CodingSchemeDesignator = designator
+        item.CodeMeaning = text
+        items.append(item)
+    ds.DeidentificationMethodCodeSequence = DicomSequence(items)
+    ltim = "REMOVED"
+    for opt, text in _LTIM.items():
+        if opt in options:
+            ltim = text
+    ds.LongitudinalTemporalInformationModified = ltim
+    if "clean-pixel-data" in options:
+        ds.BurnedInAnnotation = "NO"
+    if "clean-recognizable-visual-features" in options:
+        ds.RecognizableVisualFeatures = "NO"
+
+
+def rebuild_file_meta(ds: Dataset) -> Dataset:
+    """Replace the File Meta Information and clear the preamble; returns ``ds``.
+
+    Keeps only the Transfer Syntax UID of the old meta; Media Storage SOP Class/Instance UIDs
+    are taken from the (de-identified) dataset.
+    """
+    old = getattr(ds, "file_meta", None)
+    meta = FileMetaDataset()
+    meta.FileMetaInformationVersion = b"\x00\x01"
+    if "SOPClassUID" in ds:
+        meta.MediaStorageSOPClassUID = ds.SOPClassUID
+    elif old is not None and "MediaStorageSOPClassUID" in old:
+        meta.MediaStorageSOPClassUID = old.MediaStorageSOPClassUID
+    if "SOPInstanceUID" in ds:
+        meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+    if old is not None and "TransferSyntaxUID" in old:
+        meta.TransferSyntaxUID = old.TransferSyntaxUID
+    meta.ImplementationClassUID = IMPLEMENTATION_CLASS_UID
+    meta.ImplementationVersionName = IMPLEMENTATION_VERSION_NAME
+    ds.file_meta = meta
+    if hasattr(ds, "preamble") or old is not None:
+        ds.preamble = b"\x00" * 128
+    return ds
+
+
+ValueFunc = Callable[[str, Any, Dataset], Any]
+
+
+def _concept(item: Dataset) -> tuple[str, str] | None:
+    seq = item.get("ConceptNameCodeSequence")
+    if not seq:
+        return None
+    code = seq[0]
+    value = str(code.get("CodeValue", "") or code.get("LongCodeValue", "") or "").strip()
+    scheme = str(code.get("CodingSchemeDesignator", "") or "").strip()
+    return (value, scheme) if value else None
+
+
+#: Value elements of a content item, by value type (the elements a concept's action applies to).
+_VALUE_ELEMENTS = (
+    0x0040A160,  # TextValue
+    0x0040A123,  # PersonName
+    0x0040A120,  # DateTime
+    0x0040A121,  # Date
+    0x0040A122,  # Time
+    0x0040A124,  # UID
+    0x0040A30A,  # NumericValue (via MeasuredValueSequence handled as item)
+    0x0040A168,  # ConceptCodeSequence
+    0x0040A300,  # MeasuredValueSequence
+)
+
+
+def clean_content_items(
+    ds: Dataset,
+    options: Sequence[str],
+    replace: Callable[[str, Any, Any, Dataset], Any],
+    table: Table | None = None,
+) -> int:
+    """Apply Table E.3.4-1 to content items; returns the number of items removed or changed.
+
+    Parameters
+    ----------
+    ds : Dataset
+        The (root) dataset; every content-item sequence at any depth is visited.
+    options : sequence of str
+        Canonical option ids in force.
+    replace : callable
+        ``replace(code, element, item, root) -> value`` giving the new value for the element
+        of a content item whose concept's effective code is ``code`` (``D``, ``Z``, ``U``, ``C``);
+        returning None removes the element.
+    table : Table, optional
+    """
+    tbl = table or load_table(DEFAULT_EDITION)
+    index = {(c.code_value, c.scheme): c for c in tbl.concepts}
+    changed = 0
+
+    def effective(concept: Any) -> str:
+        for opt in options:
+            code = concept.options.get(opt)
+            if code == "K":
+                return "K"
+        for opt in options:
+            if opt in concept.options:
+                return str(concept.options[opt])
+        return str(concept.basic)
+
+    def visit(dataset: Dataset) -> None:
+        nonlocal changed
+        for elem in list(dataset):
+            if elem.VR != "SQ":
+                continue
+            items = list(elem.value or [])
+            if elem.tag in CONTENT_SEQUENCES:
+                kept = []
+                for item in items:
+                    key = _concept(item)
+                    concept = index.get(key) if key else None
+                    if concept is None:
+                        kept.append(item)
+                        continue
+                    code = effective(concept)
+                    if code == "X":
+                        changed += 1
+                        continue
+                    if code != "K":
+                        for tag in _VALUE_ELEMENTS:
+                            if tag in item:
+                                target = item[tag]
+                                new = replace(code, target, item, ds)
+                                changed += 1
+                                if new is None:
+                                    del item[tag]
+                                else:
+                                    target.value = new
+                    kept.append(item)
+                if len(kept) != len(items):
+                    elem.value = DicomSequence(kept)
+                    items = kept
+            for item in items:
+                visit(item)
+
+    visit(ds)
+    return changed

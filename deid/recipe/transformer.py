@@ -1,0 +1,271 @@
+"""Shape only: turn Lark parse trees into line nodes, field expressions and values.
+
+Nothing here raises: a part that cannot be shaped is returned with a ``problem`` text that
+:mod:`deid.recipe.parser` turns into a diagnostic. Meaning (is ``PatientNam`` a keyword? is the
+regex valid? is the group defined?) is decided by :mod:`deid.recipe.checks`.
+
+Examples
+--------
+>>> upstream_value('"John  Doe" x # comment')
+'"John  Doe" x '
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from lark import Token, Transformer
+
+from deid.recipe.ast import FieldExpr, Span, Value
+
+__all__ = [
+    "LineNode",
+    "RecipeTransformer",
+    "FieldTransformer",
+    "ValueTransformer",
+    "upstream_value",
+    "upstream_tokens",
+    "token_span",
+]
+
+# upstream's tokenizer: whitespace-separated, quoted runs kept whole (quotes retained)
+_TOKEN_RE = re.compile(r"""(?:[^\s"']+|"[^"]*"|'[^']*'|["'])+""")
+
+
+def upstream_tokens(text: str) -> list[str]:
+    """Split ``text`` into tokens the way upstream does (quoted runs stay whole).
+
+    Examples
+    --------
+    >>> upstream_tokens('a "b c"d  e')
+    ['a', '"b c"d', 'e']
+    """
+    return _TOKEN_RE.findall(text)
+
+
+def upstream_value(rest: str) -> str:
+    """Return the value string upstream stores for the rest of an action line.
+
+    Tokens are joined by one space, then the text is cut at the first ``#``.
+
+    Examples
+    --------
+    >>> upstream_value("John # c")
+    'John '
+    >>> upstream_value("a   b")
+    'a b'
+    """
+    joined = " ".join(upstream_tokens(rest))
+    cut = joined.find("#")
+    return joined if cut < 0 else joined[:cut]
+
+
+def token_span(file: str, tok: Token, start: int = 0, length: int | None = None) -> Span:
+    """Span of a token (or of ``tok[start:start+length]`` on the same line)."""
+    line = tok.line or 0
+    col = (tok.column or 0) + start
+    n = len(tok) - start if length is None else length
+    return Span(file, line, col, line, col + max(n, 0))
+
+
+@dataclass
+class LineNode:
+    """One recipe line, shaped but not interpreted.
+
+    ``kind`` is ``format``, ``section``, ``action``, ``group``, ``label``, ``coord``,
+    ``criteria`` or ``unknown``. ``head`` is the first token; ``field`` the field token;
+    ``rest`` the raw remainder (comments included); ``criteria`` holds
+    ``(operator_token, filter_token, field_token, value_token)`` tuples for criteria lines.
+    """
+
+    kind: str
+    span: Span
+    head: Token
+    field: Token | None = None
+    rest: Token | None = None
+    criteria: tuple[tuple[Token | None, Token, Token | None, Token | None], ...] = ()
+
+
+class RecipeTransformer(Transformer[Token, Any]):
+    """Shape a ``recipe`` tree into a list of :class:`LineNode`."""
+
+    def __init__(self, file: str) -> None:
+        super().__init__()
+        self.file = file
+
+    def _line(self, kind: str, children: list[Any]) -> LineNode:
+        head = children[0]
+        toks = [c for c in children if isinstance(c, Token)]
+        last = toks[-1] if toks else head
+        span = Span(
+            self.file,
+            head.line or 0,
+            head.column or 0,
+            last.end_line or head.line or 0,
+            last.end_column or head.column or 0,
+        )
+        return LineNode(kind, span, head)
+
+    def recipe(self, children: list[Any]) -> list[LineNode]:
+        return [c for c in children if isinstance(c, LineNode)]
+
+    def format_line(self, c: list[Any]) -> LineNode:
+        node = self._line("format", c)
+        node.rest = c[1] if len(c) > 1 else None
+        return node
+
+    def section_line(self, c: list[Any]) -> LineNode:
+        node = self._line("section", c)
+        node.rest = c[1] if len(c) > 1 else None
+        return node
+
+    def action_line(self, c: list[Any]) -> LineNode:
+        node = self._line("action", c)
+        node.field, node.rest = _pad(c, 3)[1:]
+        return node
+
+    def group_line(self, c: list[Any]) -> LineNode:
+        node = self._line("group", c)
+        node.field, node.rest = _pad(c, 3)[1:]
+        return node
+
+    def label_line(self, c: list[Any]) -> LineNode:
+        node = self._line("label", c)
+        node.rest = c[1]
+        return node
+
+    def coord_line(self, c: list[Any]) -> LineNode:
+        node = self._line("coord", c)
+        node.rest = c[1]
+        return node
+
+    def unknown_line(self, c: list[Any]) -> LineNode:
+        node = self._line("unknown", c)
+        node.rest = c[1]
+        return node
+
+    def criterion(self, c: list[Any]) -> tuple[Token, Token | None, Token | None]:
+        a, b, d = _pad(c, 3)
+        return (a, b, d)
+
+    def criteria_line(self, c: list[Any]) -> LineNode:
+        items: list[tuple[Token | None, Token, Token | None, Token | None]] = []
+        op: Token | None = c[0]
+        for child in c[1:]:
+            if isinstance(child, Token):
+                op = child
+            else:
+                items.append((op, *child))
+                op = None
+        first = c[0] if c[0] is not None else items[0][1]
+        toks: list[Token] = [t for it in items for t in it if t is not None]
+        last = max(toks, key=lambda t: (t.end_line or 0, t.end_column or 0))
+        span = Span(self.file, first.line or 0, first.column or 0, last.end_line or 0,
+                    last.end_column or 0)
+        return LineNode("criteria", span, first, criteria=tuple(items))
+
+
+def _pad(c: list[Any], n: int) -> list[Any]:
+    return list(c) + [None] * (n - len(c))
+
+
+def _hex(text: str) -> int:
+    return int(text, 16)
+
+
+class FieldTransformer(Transformer[Token, FieldExpr]):
+    """Shape a ``field_expr`` tree into a :class:`FieldExpr` (span given by the caller)."""
+
+    def __init__(self, text: str, span: Span) -> None:
+        super().__init__()
+        self.text = text
+        self.span = span
+
+    def _fe(self, kind: str, **kw: Any) -> FieldExpr:
+        return FieldExpr(kind=kind, text=self.text, span=self.span, **kw)
+
+    def fe_all(self, c: list[Token]) -> FieldExpr:
+        return self._fe("all")
+
+    def fe_groupref(self, c: list[Token]) -> FieldExpr:
+        kind, _, name = str(c[0]).partition(":")
+        return self._fe(kind, arg=name)
+
+    def fe_select(self, c: list[Token]) -> FieldExpr:
+        rest = str(c[0])[len("select:"):]
+        what, _, arg = rest.partition(":")
+        if what.lower() == "vr":
+            return self._fe("select_vr", arg=arg.upper()[:2] if arg else arg)
+        if what.lower() == "group":
+            try:
+                return self._fe("select_group", arg=arg, group=_hex(arg))
+            except ValueError:
+                return self._fe("select_group", arg=arg)
+        return self._fe("select_" + what.lower(), arg=arg)
+
+    def fe_expander(self, c: list[Token | None]) -> FieldExpr:
+        kind = str(c[0])[:-1]
+        return self._fe(kind, arg=str(c[1]) if len(c) > 1 and c[1] is not None else "")
+
+    def fe_tag(self, c: list[Token]) -> FieldExpr:
+        digits = re.sub(r"[^0-9A-Fa-f]", "", str(c[0]))
+        return self._fe("tag", tag=_hex(digits), group=_hex(digits[:4]))
+
+    def fe_mask(self, c: list[Token]) -> FieldExpr:
+        digits = re.sub(r"[(),]", "", str(c[0]))
+        value = int("".join("0" if d in "xX" else d for d in digits), 16)
+        mask = int("".join("0" if d in "xX" else "F" for d in digits), 16)
+        return self._fe("tag_mask", tag=value, mask=mask)
+
+    def fe_private(self, c: list[Token]) -> FieldExpr:
+        text = str(c[0])
+        m = re.fullmatch(r"(\(?)([0-9A-Fa-f]{4}),([\"'])(.*)\3,([0-9A-Fa-f]{2})(\)?)", text, re.S)
+        if m is None or (m.group(1) == "") != (m.group(6) == ""):
+            return self._fe("invalid", arg="unbalanced parentheses in a private tag")
+        return self._fe(
+            "private", group=_hex(m.group(2)), creator=m.group(4), offset=_hex(m.group(5))
+        )
+
+    def fe_nested_uid(self, c: list[Token]) -> FieldExpr:
+        return self._fe("nested", arg=self.text)
+
+    def fe_nested_name(self, c: list[Token]) -> FieldExpr:
+        return self._fe("nested", arg=self.text)
+
+    def fe_keyword(self, c: list[Token]) -> FieldExpr:
+        if re.fullmatch(r"0[xX][0-9A-Fa-f]+", self.text):
+            return self._fe("invalid", arg=f"'{self.text}' is not a field expression (0x tags are "
+                            "only for filter criteria)")
+        return self._fe("keyword", arg=str(c[0]))
+
+    def fe_unknown(self, c: list[Token]) -> FieldExpr:
+        return self._fe("invalid", arg=f"'{self.text}' is not a field expression")
+
+
+class ValueTransformer(Transformer[Token, Value]):
+    """Shape a ``value`` tree into a :class:`Value` (text and span given by the caller)."""
+
+    def __init__(self, text: str, span: Span) -> None:
+        super().__init__()
+        self.text = text
+        self.span = span
+
+    def v_var(self, c: list[Token]) -> Value:
+        return Value("var", self.text, self.span, name=str(c[0])[4:].strip())
+
+    def v_func(self, c: list[Token]) -> Value:
+        return Value("func", self.text, self.span, name=str(c[0])[5:].strip())
+
+    def v_deid_func(self, c: list[Token]) -> Value:
+        args = []
+        for tok in c[1:]:
+            key, eq, val = str(tok).partition("=")
+            args.append((key, val) if eq else (key, "\x00"))
+        return Value(
+            "deid_func", self.text, self.span, name=str(c[0])[10:], args=tuple(args)
+        )
+
+    def v_literal(self, c: list[Token]) -> Value:
+        return Value("literal", self.text, self.span)

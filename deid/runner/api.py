@@ -1,0 +1,336 @@
+"""The Python API of a batch run: :func:`run` mirrors ``deid run``.
+
+Examples
+--------
+>>> import os, tempfile
+>>> from pydicom.data import get_testdata_file
+>>> class Blank:  # a stand-in plan; normally use recipe=... or profile=...
+...     def apply(self, ds, context=None):
+...         ds.PatientName = ""
+...         return []
+>>> out = os.path.join(tempfile.mkdtemp(), "out")
+>>> summary = run([get_testdata_file("CT_small.dcm")], out, plan=Blank(), workers=1)
+>>> summary.written, summary.exit_code
+(1, 0)
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import sys
+from dataclasses import replace
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+from deid.runner.conditions import SaveCondition, parse_conditions
+from deid.runner.executors import SerialExecutor, make_executor
+from deid.runner.job import EXISTING_MODES, JobSpec, remove_stale_temporaries
+from deid.runner.report import CrosswalkWriter, ReportWriter, RunSummary, load_done
+from deid.runner.sources import FileTask, RunnerError, check_output_location, collect_tasks, is_url
+
+__all__ = ["run", "build_plan", "default_report_path"]
+
+
+def build_plan(
+    recipe: Any = None,
+    profile: str | None = None,
+    options: Sequence[str] = (),
+    functions: Mapping[str, Callable[..., Any]] | None = None,
+) -> Any:
+    """Compile recipes and/or a profile into one plan (profile rules first, then recipes).
+
+    Parameters
+    ----------
+    recipe : str, Recipe, DeidRecipe or a list of them, optional
+        Recipe files, shipped recipe tags, parsed recipes or upstream ``DeidRecipe`` objects.
+    profile : str, optional
+        A PS3.15 profile name (``basic``) from :mod:`deid.profiles`.
+    options : sequence of str
+        Profile options (``retain-uids``, ...).
+    functions : mapping, optional
+        Extra functions available to ``func:`` values.
+
+    Raises
+    ------
+    RunnerError
+        When neither a recipe nor a profile is given.
+    deid.errors.RecipeError, deid.errors.PlanError, deid.errors.ProfileError
+        From the recipe language, the engine or the profiles.
+
+    Examples
+    --------
+    >>> build_plan()
+    Traceback (most recent call last):
+    ...
+    deid.runner.sources.RunnerError: give a recipe and/or a profile ...
+    """
+    if recipe is None and profile is None:
+        raise RunnerError("give a recipe and/or a profile (nothing would be de-identified)")
+    from deid.recipe import load_recipe
+
+    if options and profile is None:
+        raise RunnerError("profile options were given without a profile")
+    items: list[Any]
+    if recipe is None:
+        items = []
+    elif isinstance(recipe, (list, tuple)):
+        items = list(recipe)
+    else:
+        items = [recipe]
+    parts: list[Any] = []
+    for item in items:
+        if isinstance(item, (str, os.PathLike)):
+            parts.append(load_recipe(os.fspath(item)))
+        elif hasattr(item, "to_recipe"):
+            parts.append(item.to_recipe())
+        else:
+            parts.append(item)
+    if profile is not None:
+        from deid.profiles import profile_plan
+
+        return profile_plan(profile, tuple(options), recipes=parts or None, functions=functions)
+    from deid.engine import compile_plan
+
+    if len(parts) == 1:
+        combined = parts[0]
+    else:
+        from deid.recipe import stack
+
+        combined = stack(parts)
+    return compile_plan(combined, functions=dict(functions or {}))
+
+
+def default_report_path(output: str) -> str | None:
+    """The report written by ``deid run`` when ``--report`` is not given.
+
+    It sits next to the output folder (never inside it, so it is not released with the data).
+
+    Examples
+    --------
+    >>> default_report_path("/data/release")
+    '/data/release.deid-report.jsonl'
+    >>> default_report_path("memory://bucket/out") is None
+    True
+    """
+    if is_url(output):
+        return None
+    return os.path.realpath(output).rstrip(os.sep) + ".deid-report.jsonl"
+
+
+def _series_blocks(executor: Any, tasks: list[FileTask]) -> list[FileTask]:
+    results = list(executor.imap("conditions", tasks))
+    failing: dict[str, list[str]] = {}
+    for res in results:
+        series = res.get("series")
+        if series is not None:
+            failing.setdefault(series, [])
+            if not res["passed"]:
+                failing[series].append(res["input"])
+    by_input = {res["input"]: res.get("series") for res in results}
+    out = []
+    for task in tasks:
+        series = by_input.get(task.input)
+        block = tuple(sorted(failing.get(series, []))) if series is not None else ()
+        out.append(replace(task, series_block=block))
+    return out
+
+
+def _resolve_key(key: Any, key_file: str | None) -> Any:
+    try:
+        from deid.engine.keys import load_key
+    except ImportError:  # engine without keyed pseudonyms: pass the material through
+        return key
+    return load_key(key, key_file=key_file)
+
+
+def _progress(enabled: bool | None, total: int) -> Any:
+    if enabled is None:
+        enabled = sys.stderr.isatty()
+    if not enabled:
+        return None
+    from deid._optional import require
+
+    tqdm = require("tqdm", "progress")
+    return tqdm.tqdm(total=total, unit="file", file=sys.stderr, dynamic_ncols=True)
+
+
+def run(
+    inputs: str | Sequence[str],
+    output: str,
+    *,
+    recipe: Any = None,
+    profile: str | None = None,
+    options: Sequence[str] = (),
+    plan: Any = None,
+    functions: Mapping[str, Callable[..., Any]] | None = None,
+    key: Any = None,
+    key_file: str | None = None,
+    variables: Mapping[str, Mapping[str, Any]] | None = None,
+    conditions: Iterable[str | SaveCondition] = (),
+    series_aggregate: bool = False,
+    existing: str = "error",
+    quarantine: str | None = None,
+    report: str | None = None,
+    crosswalk: str | None = None,
+    resume: bool = False,
+    workers: int | None = None,
+    scheduler: Any = None,
+    pattern: str | None = None,
+    pixels: bool = False,
+    force: bool = False,
+    progress: bool | None = None,
+    keep_records: bool = False,
+    on_record: Callable[[dict[str, Any]], None] | None = None,
+) -> RunSummary:
+    """De-identify a tree of files; the Python twin of ``deid run``.
+
+    Parameters
+    ----------
+    inputs : str or sequence of str
+        Files, folders, glob patterns or fsspec URLs.
+    output : str
+        Output folder or URL; it mirrors the input tree. Never equal to, inside or around an
+        input folder.
+    recipe, profile, options, functions
+        What to apply (see :func:`build_plan`); or pass a compiled ``plan``.
+    plan : object, optional
+        A compiled plan (``apply(ds, context)``); overrides recipe/profile.
+    key : str or bytes or deid.engine.keys.Key, optional
+        Secret key for keyed pseudonyms. It is resolved once, here (argument, ``key_file``,
+        ``$DEID_KEY``, else one random key for the whole run), so every worker uses the same key.
+    key_file : str, optional
+        File holding the key.
+    variables : mapping, optional
+        Per-file variables: input path (absolute, or as listed) -> {name: value}; ``"*"`` for all.
+    conditions : iterable of str or SaveCondition
+        Save conditions (``"Modality in [CT, MR]"``); a file that fails one is rejected.
+    series_aggregate : bool
+        Release a series only when every file of it meets the conditions.
+    existing : {"error", "skip", "overwrite"}
+        What to do when an output file exists.
+    quarantine : str, optional
+        Folder where rejected and failed inputs are copied.
+    report : str, optional
+        JSON-lines report path (one record per file).
+    crosswalk : str, optional
+        CSV of original vs de-identified identifiers for written files.
+    resume : bool
+        Continue from ``report``: files already done are not processed again.
+    workers : int, optional
+        Local worker processes (default: every core; 1 = in this process).
+    scheduler : str or distributed.Client, optional
+        Run on a Dask cluster instead.
+    pattern : str, optional
+        Only files whose base name matches this ``fnmatch`` pattern.
+    pixels : bool
+        Also run the pixel step (``deid.pixels``).
+    force : bool
+        Read files without the DICOM preamble.
+    progress : bool, optional
+        Progress bar on stderr (default: only when stderr is a terminal).
+    keep_records : bool
+        Keep every record on the returned summary (``summary.records``).
+    on_record : callable, optional
+        Called with each record as it arrives.
+
+    Returns
+    -------
+    RunSummary
+        ``exit_code`` is 0 when every file was written or skipped, else 1.
+
+    Raises
+    ------
+    RunnerError
+        Bad inputs/outputs/options (nothing processed).
+    deid.errors.RecipeError, deid.errors.PlanError, deid.errors.ProfileError
+        Bad recipe or profile (nothing processed).
+
+    Examples
+    --------
+    See the module docstring.
+    """
+    if isinstance(inputs, (str, os.PathLike)):
+        inputs = [os.fspath(inputs)]
+    inputs = [os.fspath(i) for i in inputs]
+    if existing not in EXISTING_MODES:
+        raise RunnerError(f"existing={existing!r}: expected one of {', '.join(EXISTING_MODES)}")
+    if resume and not report:
+        raise RunnerError("resume needs the report of the interrupted run")
+    conds = parse_conditions(conditions)
+    if series_aggregate and not conds:
+        raise RunnerError("series aggregation needs at least one save condition")
+    if plan is None:
+        plan = build_plan(recipe, profile, options, functions)
+    tasks = collect_tasks(inputs, output, pattern)
+    if quarantine:
+        check_output_location(inputs, quarantine)
+        if not is_url(quarantine) and not is_url(output):
+            if os.path.realpath(quarantine) == os.path.realpath(output):
+                raise RunnerError("the quarantine folder must differ from the output folder")
+    input_set = {t.input for t in tasks}
+    for path in (report, crosswalk):
+        if path and os.path.realpath(path) in input_set:
+            raise RunnerError(f"{path!r} is one of the inputs; it would be overwritten")
+
+    key = _resolve_key(key, key_file)
+    vars_abs: dict[str, Mapping[str, Any]] = {}
+    for name, values in (variables or {}).items():
+        vars_abs[name if name == "*" or is_url(name) else os.path.realpath(name)] = values
+    spec = JobSpec(
+        plan=plan,
+        key=key,
+        variables=vars_abs,
+        conditions=conds,
+        existing="overwrite" if resume and existing == "error" else existing,
+        quarantine=quarantine,
+        pixels=pixels,
+        force=force,
+        crosswalk=crosswalk is not None,
+    )
+    executor = make_executor(spec, workers, scheduler)
+    if not isinstance(executor, SerialExecutor):
+        try:
+            pickle.dumps(spec)
+        except Exception as exc:
+            executor.close()
+            raise RunnerError(
+                f"the plan cannot be sent to worker processes ({type(exc).__name__}: {exc}); "
+                "use module-level functions, or workers=1"
+            ) from exc
+    summary = RunSummary(report=report)
+    done: dict[str, dict[str, Any]] = {}
+    if resume and report:
+        done = load_done(report)
+        remove_stale_temporaries(output)
+    writer = ReportWriter(report, append=resume)
+    xwalk = CrosswalkWriter(crosswalk, append=resume)
+    bar = None
+    try:
+        if series_aggregate:
+            tasks = _series_blocks(executor, tasks)
+        todo = []
+        for task in tasks:
+            prev = done.get(task.input)
+            if prev is not None:
+                summary.add(prev)
+                summary.resumed += 1
+            else:
+                todo.append(task)
+        bar = _progress(progress, len(todo))
+        for record in executor.imap("process", todo):
+            writer.write(record)
+            xwalk.write(record)
+            summary.add(record)
+            if keep_records:
+                summary.records.append(record)
+            if on_record is not None:
+                on_record(record)
+            if bar is not None:
+                bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+        executor.close()
+        writer.close()
+        xwalk.close()
+    return summary.finish()

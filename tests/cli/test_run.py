@@ -1,0 +1,89 @@
+"""``deid run`` (deid/cli/run.py)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pydicom
+import pytest
+
+from deid.cli.main import main
+from deid.runner.report import read_report
+
+from runner.helpers import read_tree, truncated_copy
+
+
+def test_run_recipe_writes_tree_and_default_report(
+    tree: Path, recipe: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    assert main(["run", str(tree), "-o", str(out), "-r", str(recipe), "-j", "1"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.startswith("4 files: 4 written, 0 skipped, 0 rejected, 0 failed")
+    assert "files/s" in captured.out
+    assert sorted(read_tree(out)) == ["s0/0.dcm", "s0/1.dcm", "s1/0.dcm", "s1/1.dcm"]
+    report = Path(str(out) + ".deid-report.jsonl")
+    assert len(read_report(str(report))) == 4
+    ds = pydicom.dcmread(out / "s0" / "0.dcm")
+    assert "PatientID" not in ds and ds.PatientName == "ANON"
+
+
+def test_run_profile_json_summary_and_exit_1(
+    tree: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    truncated_copy(tree / "s0" / "0.dcm", tree / "zz" / "cut.dcm", cut=30)
+    out = tmp_path / "out"
+    code = main(["run", str(tree), "-o", str(out), "--profile", "basic", "--key",
+                 "0123456789abcdef0123", "--json", "-j", "2", "--quarantine", str(tmp_path / "q"),
+                 "--report", str(tmp_path / "r.jsonl"), "--crosswalk", str(tmp_path / "x.csv")])
+    captured = capsys.readouterr()
+    assert code == 1
+    summary = json.loads(captured.out)
+    assert summary["written"] == 4 and summary["failed"] == 1
+    assert "failed:" in captured.err and "cut.dcm" in captured.err
+    assert (tmp_path / "q" / "zz" / "cut.dcm").exists()
+    ds = pydicom.dcmread(out / "s0" / "0.dcm")
+    assert ds.PatientIdentityRemoved == "YES"
+    assert "PID0" in (tmp_path / "x.csv").read_text()
+
+
+def test_run_conditions_and_resume(tree: Path, recipe: Path, tmp_path: Path,
+                                   capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "out"
+    args = ["run", str(tree), "-o", str(out), "-r", str(recipe), "-j", "1",
+            "--condition", "Modality in [MR]"]
+    assert main(args) == 1
+    recs = read_report(str(out) + ".deid-report.jsonl")
+    assert {r["status"] for r in recs} == {"rejected"}
+    assert main(args + ["--resume"]) == 1
+    assert "from the previous report" in capsys.readouterr().out
+    assert len(read_report(str(out) + ".deid-report.jsonl")) == 4  # nothing redone
+
+
+def test_run_usage_errors(tree: Path, recipe: Path, tmp_path: Path) -> None:
+    assert main(["run", str(tree)]) == 2  # no output
+    assert main(["run", str(tree), "-o", str(tmp_path / "o")]) == 2  # nothing to apply
+    assert main(["run", str(tree), "-o", str(tree / "inner"), "-r", str(recipe)]) == 2
+    assert main(["run", str(tree), "-o", str(tmp_path / "o"), "--profile", "nope"]) == 2
+    assert main(["run", str(tree), "-o", str(tmp_path / "o"), "-r", str(recipe),
+                 "--condition", "Modality maybe CT"]) == 2
+    bad = tmp_path / "bad.dicom"
+    bad.write_text("FORMAT dicom\n%header\nREPLCE PatientName x\n")
+    assert main(["run", str(tree), "-o", str(tmp_path / "o"), "-r", str(bad)]) == 2
+    assert not (tmp_path / "o").exists()
+
+
+def test_run_ids_file(tree: Path, tmp_path: Path) -> None:
+    rec = tmp_path / "v.dicom"
+    rec.write_text("FORMAT dicom\n%header\nREPLACE PatientID var:subject\n")
+    ids = tmp_path / "ids.json"
+    ids.write_text(json.dumps({"*": {"subject": "S-1"}}))
+    out = tmp_path / "o"
+    assert main(["run", str(tree), "-o", str(out), "-r", str(rec), "--ids", str(ids),
+                 "-j", "1", "--no-report"]) == 0
+    assert pydicom.dcmread(out / "s1" / "1.dcm").PatientID == "S-1"
+    assert not Path(str(out) + ".deid-report.jsonl").exists()
+    ids.write_text("[1, 2]")
+    assert main(["run", str(tree), "-o", str(tmp_path / "o2"), "-r", str(rec), "--ids",
+                 str(ids)]) == 2

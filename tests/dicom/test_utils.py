@@ -1,0 +1,89 @@
+"""Tests for deid.dicom.utils (dcmread, get_files, save_dicom, load_dicom)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import zipfile
+
+import pydicom
+import pytest
+from pydicom import Dataset
+
+from deid.data import get_dataset
+from deid.dicom import get_files, utils
+from deid.dicom.utils import OutputExistsError, load_dicom, output_path, save_dicom
+from deid.errors import DicomReadError
+
+from .conftest import build_nested
+
+
+def test_get_files_counts():
+    assert len(list(get_files(get_dataset("dicom-cookies")))) == 7
+    assert sorted(get_files(get_dataset("dicom-cookies"))) == list(
+        get_files(get_dataset("dicom-cookies"))
+    )
+
+
+def test_get_files_empty_missing_pattern_and_check(tmp_path, ctbrain1):
+    assert list(get_files(str(tmp_path))) == []
+    assert list(get_files(str(tmp_path / "nope"))) == []
+    (tmp_path / "notes.txt").write_text("not dicom")
+    shutil.copy(ctbrain1, tmp_path / "ct.dcm")
+    assert [os.path.basename(p) for p in get_files(str(tmp_path))] == ["ct.dcm"]
+    assert len(list(get_files(str(tmp_path), check=False))) == 2
+    assert list(get_files(str(tmp_path), pattern="*.txt")) == []
+    assert list(get_files([str(tmp_path / "ct.dcm")])) == [str(tmp_path / "ct.dcm")]
+
+
+def test_get_files_force_for_files_without_preamble(tmp_path):
+    ds = build_nested()
+    path = str(tmp_path / "raw.dcm")
+    ds.save_as(path, enforce_file_format=False)
+    assert list(get_files(path)) == []
+    assert list(get_files(path, force=True)) == [path]
+
+
+def test_get_files_extracts_every_zip_member(tmp_path, ctbrain1):
+    archive = tmp_path / "two.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.write(ctbrain1, "one.dcm")
+        zf.write(ctbrain1, "sub/two.dcm")
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    found = list(get_files(str(archive), tempdir=str(scratch)))
+    assert [os.path.basename(p) for p in found] == ["one.dcm", "two.dcm"]
+    assert all(p.startswith(str(scratch)) for p in found)
+    assert len(list(get_files(str(archive)))) == 2  # own temporary folder, not the CWD
+
+
+def test_dcmread_and_load_dicom(ctbrain1, tmp_path):
+    assert utils.dcmread(ctbrain1).Modality == "CT"
+    ds = Dataset()
+    assert load_dicom(ds) is ds
+    bad = tmp_path / "bad.dcm"
+    bad.write_bytes(b"")
+    with pytest.raises(DicomReadError, match="bad.dcm"):
+        load_dicom(str(bad), force=False)
+
+
+def test_save_dicom_rules(tmp_path, ctbrain1):
+    ds = pydicom.dcmread(ctbrain1)
+    out = save_dicom(ds, ctbrain1, output_folder=str(tmp_path))
+    assert out == str(tmp_path / "ctbrain1.dcm") and pydicom.dcmread(out).Modality == "CT"
+    with pytest.raises(OutputExistsError):
+        save_dicom(ds, ctbrain1, output_folder=str(tmp_path))
+    ds.PatientID = "changed"
+    save_dicom(ds, ctbrain1, output_folder=str(tmp_path), overwrite=True)
+    assert pydicom.dcmread(out).PatientID == "changed"
+    temp = save_dicom(ds, ctbrain1)
+    assert os.path.dirname(temp) != os.path.dirname(ctbrain1)
+    shutil.rmtree(os.path.dirname(temp))
+    plain = save_dicom(build_nested(), None, output_folder=str(tmp_path))
+    assert os.path.basename(plain).startswith("deid-")
+    assert pydicom.dcmread(plain, force=True).PatientID == "P-1"
+
+
+def test_output_path():
+    assert output_path("/a/b.dcm", "/out") == "/out/b.dcm"
+    assert output_path("/a/b.dcm", None, overwrite=True) == "/a/b.dcm"

@@ -1,0 +1,28 @@
+"""deid.engine.context: per-file lookups."""
+
+from __future__ import annotations
+
+import pickle
+
+from deid.engine.context import MISSING, Context
+
+
+def test_lookups() -> None:
+    def f(**kw):
+        return 1
+
+    def g(**kw):
+        return 2
+
+    ctx = Context({"a": 1, "f": f, "g": "not callable"}, functions={"g": g})
+    assert ctx.lookup_variable("a") == 1
+    assert ctx.lookup_variable("zzz") is MISSING
+    assert ctx.lookup_function("f") is f and ctx.lookup_function("g") is g
+    assert ctx.lookup_function("a") is None
+
+
+def test_defaults_and_key() -> None:
+    ctx = Context()
+    assert ctx.variables == {} and ctx.functions == {} and ctx.keyed() is None
+    assert Context(key="0123456789abcdef").keyed().secret == b"0123456789abcdef"
+    assert pickle.loads(pickle.dumps(MISSING)) is MISSING

@@ -1,0 +1,257 @@
+"""End-to-end batches through deid.runner.run with the real engine (deid/runner/api.py)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pydicom
+import pytest
+
+from deid.runner.api import build_plan, default_report_path, run
+from deid.runner.report import read_report
+from deid.runner.sources import RunnerError
+
+from .helpers import (
+    HEADER_RECIPE,
+    StandInPlan,
+    explode,
+    make_dataset,
+    make_tree,
+    read_tree,
+    real_plan,
+    truncated_copy,
+    write,
+)
+
+KEY = "a-test-key-that-is-long-enough"
+
+
+def _messy_batch(root: Path) -> list[Path]:
+    """Six good files, a truncated file, a non-DICOM file and a file whose function raises."""
+    good = make_tree(root, series=2, per_series=3)
+    truncated_copy(good[0], root / "bad" / "truncated.dcm", cut=50)
+    (root / "bad" / "notes.txt").write_text("this is not DICOM\n" * 10)
+    write(make_dataset(0, "1.2.826.0.1.3680043.8.498.999", patient="Doe^Boom"),
+          root / "bad" / "boom.dcm")
+    return good
+
+
+def test_messy_batch_finishes_and_reports_each(tmp_path: Path) -> None:
+    plan = real_plan(tmp_path)
+    src = tmp_path / "in"
+    _messy_batch(src)
+    before = read_tree(src)
+    report = tmp_path / "report.jsonl"
+    summary = run([str(src)], str(tmp_path / "out"), plan=plan, key=KEY, report=str(report),
+                  workers=1, quarantine=str(tmp_path / "q"))
+    assert (summary.written, summary.failed, summary.rejected) == (6, 3, 0)
+    assert summary.exit_code == 1
+    recs = {Path(r["input"]).name: r for r in read_report(str(report))}
+    assert len(read_report(str(report))) == 9
+    assert "Truncated" in recs["truncated.dcm"]["reason"]
+    assert "not a DICOM file" in recs["notes.txt"]["reason"]
+    assert "user function failed on purpose" in recs["boom.dcm"]["reason"]
+    for name in ("truncated.dcm", "notes.txt", "boom.dcm"):
+        assert recs[name]["status"] == "failed" and recs[name]["output"] is None
+        assert Path(recs[name]["quarantine"]).exists()
+    assert read_tree(src) == before  # inputs never modified
+    written = read_tree(tmp_path / "out")
+    assert sorted(written) == [f"s{s}/{i}.dcm" for s in range(2) for i in range(3)]
+    ds = pydicom.dcmread(tmp_path / "out" / "s0" / "0.dcm")
+    assert str(ds.PatientName) == "ANON" and "PatientID" not in ds
+    assert recs["0.dcm"]["SeriesInstanceUID"] is not None
+
+
+def test_serial_parallel_and_dask_are_byte_identical(tmp_path: Path) -> None:
+    plan = real_plan(tmp_path)
+    src = tmp_path / "in"
+    _messy_batch(src)
+    s1 = run([str(src)], str(tmp_path / "o1"), plan=plan, key=KEY, workers=1)
+    s2 = run([str(src)], str(tmp_path / "o2"), plan=plan, key=KEY, workers=2)
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        s3 = run([str(src)], str(tmp_path / "o3"), plan=plan, key=KEY, scheduler=client)
+    assert (s1.written, s1.failed) == (s2.written, s2.failed) == (s3.written, s3.failed) == (6, 3)
+    t1, t2, t3 = (read_tree(tmp_path / n) for n in ("o1", "o2", "o3"))
+    assert t1 == t2 == t3 and len(t1) == 6
+
+
+def test_interrupt_and_resume(tmp_path: Path) -> None:
+    plan = real_plan(tmp_path)
+    src = tmp_path / "in"
+    _messy_batch(src)
+    report = tmp_path / "r.jsonl"
+    seen: list[str] = []
+
+    class Stop(Exception):
+        pass
+
+    def interrupt(rec: dict) -> None:
+        seen.append(rec["input"])
+        if len(seen) == 4:
+            raise Stop
+
+    with pytest.raises(Stop):
+        run([str(src)], str(tmp_path / "out"), plan=plan, key=KEY, report=str(report),
+            workers=1, on_record=interrupt)
+    first = read_report(str(report))
+    assert len(first) == 4
+    done_first = {r["input"] for r in first if r["status"] != "failed"}
+    redo: list[str] = []
+    summary = run([str(src)], str(tmp_path / "out"), plan=plan, key=KEY, report=str(report),
+                  workers=1, resume=True, on_record=lambda r: redo.append(r["input"]))
+    assert not (set(redo) & done_first)  # done files are not processed again
+    assert summary.total == 9 and summary.written == 6 and summary.failed == 3
+    assert summary.resumed == len(done_first)
+    # a fresh full run gives the same bytes
+    run([str(src)], str(tmp_path / "ref"), plan=plan, key=KEY, workers=1)
+    assert read_tree(tmp_path / "out") == read_tree(tmp_path / "ref")
+
+
+def test_resume_needs_report(tmp_path: Path) -> None:
+    make_tree(tmp_path / "in", series=1, per_series=1)
+    with pytest.raises(RunnerError, match="resume"):
+        run([str(tmp_path / "in")], str(tmp_path / "o"), plan=StandInPlan(), resume=True)
+
+
+def test_existing_default_is_error_and_skip_mode(tmp_path: Path) -> None:
+    make_tree(tmp_path / "in", series=1, per_series=2)
+    out = tmp_path / "o"
+    assert run([str(tmp_path / "in")], str(out), plan=StandInPlan(), workers=1).written == 2
+    again = run([str(tmp_path / "in")], str(out), plan=StandInPlan(), workers=1)
+    assert again.failed == 2 and again.exit_code == 1
+    skip = run([str(tmp_path / "in")], str(out), plan=StandInPlan(), workers=1, existing="skip")
+    assert skip.skipped == 2 and skip.exit_code == 0
+    with pytest.raises(RunnerError, match="existing"):
+        run([str(tmp_path / "in")], str(out), plan=StandInPlan(), existing="maybe")
+
+
+def test_save_conditions_with_series_aggregation(tmp_path: Path) -> None:
+    src = tmp_path / "in"
+    make_tree(src, series=2, per_series=2, image_type=("DERIVED", "SECONDARY"))
+    # one file of series s1 is a PRIMARY image: the whole series is held back
+    write(make_dataset(5, "1.2.826.0.1.3680043.8.498.101", patient="Doe^Pat1",
+                       image_type=("ORIGINAL", "PRIMARY")), src / "s1" / "5.dcm")
+    report = tmp_path / "r.jsonl"
+    conds = ["ImageType does not contain PRIMARY", "Modality in [CT, MR]"]
+    summary = run([str(src)], str(tmp_path / "out"), plan=StandInPlan(), conditions=conds,
+                  series_aggregate=True, report=str(report), workers=2)
+    assert (summary.written, summary.rejected) == (2, 3)
+    recs = {r["input"].split("/in/")[1]: r for r in read_report(str(report))}
+    bad = recs["s1/5.dcm"]
+    assert bad["save_condition"] is False and bad["save_condition_series_agg"] is False
+    held = recs["s1/0.dcm"]
+    assert held["status"] == "rejected" and held["save_condition"] is True
+    assert held["save_disabling_inputs_series_agg"] == [bad["input"]]
+    ok = recs["s0/0.dcm"]
+    assert ok["status"] == "written" and ok["save_condition_series_agg"] is True
+    assert [c["evaluated_value"] for c in ok["conditions"]] == [True, True]
+    assert sorted(read_tree(tmp_path / "out")) == ["s0/0.dcm", "s0/1.dcm"]
+
+
+def test_series_aggregation_needs_conditions(tmp_path: Path) -> None:
+    make_tree(tmp_path / "in", series=1, per_series=1)
+    with pytest.raises(RunnerError, match="condition"):
+        run([str(tmp_path / "in")], str(tmp_path / "o"), plan=StandInPlan(),
+            series_aggregate=True)
+
+
+def test_crosswalk_and_variables(tmp_path: Path) -> None:
+    engine = pytest.importorskip("deid.engine")
+    from deid.recipe import parse_recipe
+
+    recipe = parse_recipe("FORMAT dicom\n%header\nREPLACE PatientID var:newid\n", name="v.dicom")
+    plan = engine.compile_plan(recipe)
+    (f0, f1) = make_tree(tmp_path / "in", series=1, per_series=2)
+    xwalk = tmp_path / "x.csv"
+    summary = run([str(tmp_path / "in")], str(tmp_path / "o"), plan=plan, crosswalk=str(xwalk),
+                  variables={str(f0): {"newid": "SUBJ-0"}, "*": {"newid": "SUBJ-X"}}, workers=1)
+    assert summary.written == 2
+    assert pydicom.dcmread(tmp_path / "o" / "s0" / "0.dcm").PatientID == "SUBJ-0"
+    assert pydicom.dcmread(tmp_path / "o" / "s0" / "1.dcm").PatientID == "SUBJ-X"
+    text = xwalk.read_text()
+    assert "PID0" in text and "SUBJ-0" in text and "SUBJ-X" in text
+
+
+def test_missing_variable_fails_the_file_not_the_batch(tmp_path: Path) -> None:
+    engine = pytest.importorskip("deid.engine")
+    from deid.recipe import parse_recipe
+
+    recipe = parse_recipe("FORMAT dicom\n%header\nREPLACE PatientID var:newid\n", name="v.dicom")
+    plan = engine.compile_plan(recipe)
+    make_tree(tmp_path / "in", series=1, per_series=2)
+    summary = run([str(tmp_path / "in")], str(tmp_path / "o"), plan=plan, workers=1,
+                  keep_records=True)
+    assert summary.failed == 2 and not (tmp_path / "o").exists()
+    assert all("newid" in r["reason"] for r in summary.records)
+
+
+def test_fsspec_memory_in_and_out(tmp_path: Path) -> None:
+    fsspec = pytest.importorskip("fsspec")
+    plan = real_plan(tmp_path)
+    local = make_tree(tmp_path / "in", series=1, per_series=2)
+    fs = fsspec.filesystem("memory")
+    for p in local:
+        fs.pipe(f"/runner-src/{p.parent.name}/{p.name}", p.read_bytes())
+    try:
+        summary = run(["memory://runner-src"], "memory://runner-dst/out", plan=plan, key=KEY,
+                      workers=1, keep_records=True)
+        assert summary.written == 2, summary.records
+        data = fs.cat("/runner-dst/out/s0/0.dcm")
+        run([str(tmp_path / "in")], str(tmp_path / "ref"), plan=plan, key=KEY, workers=1)
+        assert data == (tmp_path / "ref" / "s0" / "0.dcm").read_bytes()
+        assert not [p for p in fs.find("/runner-dst") if ".deid-tmp-" in p]
+    finally:
+        for d in ("/runner-src", "/runner-dst"):
+            if fs.exists(d):
+                fs.rm(d, recursive=True)
+
+
+def test_build_plan_from_recipe_file_and_errors(tmp_path: Path) -> None:
+    pytest.importorskip("deid.engine")
+    recipe = tmp_path / "r.dicom"
+    recipe.write_text(HEADER_RECIPE)
+    plan = build_plan(str(recipe), functions={"explode": explode})
+    make_tree(tmp_path / "in", series=1, per_series=1)
+    s = run([str(tmp_path / "in")], str(tmp_path / "o"), plan=plan, workers=1)
+    assert s.written == 1
+    with pytest.raises(RunnerError):
+        build_plan()
+    bad = tmp_path / "bad.dicom"
+    bad.write_text("FORMAT dicom\n%header\nREPLCE PatientName x\n")
+    from deid.errors import DeidError
+
+    with pytest.raises(DeidError):
+        build_plan(str(bad))
+
+
+def test_unpicklable_plan_refused_before_work(tmp_path: Path) -> None:
+    class Local:  # defined in a function: cannot be pickled
+        def apply(self, ds: object, context: object = None) -> list:
+            return []
+
+    make_tree(tmp_path / "in", series=1, per_series=1)
+    with pytest.raises(RunnerError, match="worker processes"):
+        run([str(tmp_path / "in")], str(tmp_path / "o"), plan=Local(), workers=2)
+    assert not (tmp_path / "o").exists()
+
+
+def test_default_report_path_is_outside_output(tmp_path: Path) -> None:
+    out = tmp_path / "release"
+    assert not default_report_path(str(out)).startswith(str(out) + "/")
+
+
+def test_report_records_are_json(tmp_path: Path) -> None:
+    make_tree(tmp_path / "in", series=1, per_series=1)
+    report = tmp_path / "r.jsonl"
+    run([str(tmp_path / "in")], str(tmp_path / "o"), plan=StandInPlan(), report=str(report),
+        workers=1)
+    rec = json.loads(report.read_text().splitlines()[0])
+    for key in ("input", "output", "status", "reason", "rules", "counts", "SeriesInstanceUID",
+                "StudyInstanceUID", "timings"):
+        assert key in rec
+    shutil.rmtree(tmp_path / "o")
