@@ -11,16 +11,24 @@ same run and interleaved file by file so both see the same cache state:
 
 It prints the totals, per-file means and the ratio deid/bare (the target is <= 1.3).
 
+With ``--upstream PYTHON`` (the interpreter of another virtualenv where pydicom/deid is
+installed) the same files are also run through upstream's ``replace_identifiers`` with its
+default recipe, in a subprocess that times its own bare round trip too, so each ratio compares
+runs made under the same conditions.
+
 Usage::
 
     python benchmarks/bench_engine.py [--count 1000] [--corpus DIR] [--repeat 1] [--facade]
+                                      [--upstream /path/to/other/venv/bin/python]
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -30,10 +38,10 @@ import pydicom
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from corpus import generate_corpus  # noqa: E402
+from corpus import generate_corpus
 
-from deid.engine import Context, compile_plan  # noqa: E402
-from deid.recipe import parse_recipe  # noqa: E402
+from deid.engine import Context, compile_plan
+from deid.recipe import parse_recipe
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -75,6 +83,41 @@ def run(paths: list[Path], out_dir: Path, repeat: int = 1, facade: bool = False)
     return totals
 
 
+_UPSTREAM = r"""
+import json, sys, tempfile, time, warnings
+warnings.simplefilter("ignore")
+import pydicom
+from deid.config import DeidRecipe
+from deid.dicom import replace_identifiers
+paths, out = json.loads(open(sys.argv[1]).read()), sys.argv[2]
+recipe = DeidRecipe()
+bare = up = 0.0
+for p in paths[:5]:
+    replace_identifiers([p], deid=recipe, save=True, overwrite=True, output_folder=out)
+for p in paths:
+    t0 = time.perf_counter()
+    ds = pydicom.dcmread(p)
+    ds.save_as(out + "/bare.dcm")
+    t1 = time.perf_counter()
+    replace_identifiers([p], deid=recipe, save=True, overwrite=True, output_folder=out)
+    t2 = time.perf_counter()
+    bare += t1 - t0
+    up += t2 - t1
+print(json.dumps({"bare": bare, "upstream": up}))
+"""
+
+
+def run_upstream(python: str, paths: list[Path], out_dir: Path) -> dict:
+    """Time pydicom/deid's replace_identifiers in another interpreter; return its totals."""
+    listing = out_dir / "paths.json"
+    listing.write_text(json.dumps([str(p) for p in paths]))
+    proc = subprocess.run([python, "-c", _UPSTREAM, str(listing), str(out_dir)], cwd=out_dir,
+                          capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise RuntimeError(f"pydicom/deid run failed:\n{proc.stderr[-2000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="deid header engine benchmark")
     parser.add_argument("--count", type=int, default=1000, help="number of files (default 1000)")
@@ -84,6 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--facade", action="store_true",
                         help="also time deid.dicom.replace_identifiers")
+    parser.add_argument("--upstream", metavar="PYTHON",
+                        help="interpreter of a virtualenv with pydicom/deid installed")
     args = parser.parse_args(argv)
     t0 = time.perf_counter()
     paths = generate_corpus(args.corpus, args.count, size=args.size)
@@ -93,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
         # warm-up: imports, page cache, plan memo
         run(paths[: min(20, len(paths))], Path(tmp))
         totals = run(paths, Path(tmp), args.repeat, args.facade)
+        upstream = run_upstream(args.upstream, paths, Path(tmp)) if args.upstream else None
     n = len(paths) * args.repeat
     bare, deid = totals["bare"], totals["deid"]
     print(f"bare pydicom read+write : {bare:8.3f} s  ({1000 * bare / n:.3f} ms/file)")
@@ -102,6 +148,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.facade:
         print(f"replace_identifiers     : {totals['facade']:8.3f} s  "
               f"ratio {totals['facade'] / bare:.3f}")
+    if upstream is not None:
+        ratio = upstream["upstream"] / upstream["bare"]
+        print(f"pydicom/deid            : {upstream['upstream']:8.3f} s  "
+              f"({1000 * upstream['upstream'] / len(paths):.3f} ms/file); its bare run "
+              f"{upstream['bare']:.3f} s; ratio upstream/bare {ratio:.3f}")
+        print(f"speed-up over upstream  : {ratio / (deid / bare):.2f}x")
     return 0
 
 

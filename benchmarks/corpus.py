@@ -34,7 +34,7 @@ from pydicom.dataset import Dataset, FileDataset, FileMetaDataset
 from pydicom.sequence import Sequence
 from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian
 
-__all__ = ["make_ct_dataset", "generate_corpus"]
+__all__ = ["generate_corpus", "make_ct_dataset"]
 
 _ROOT = "1.2.826.0.1.3680043.10.1234."
 _FIRST = ["John", "Maria", "Wei", "Aisha", "Lars", "Sofia", "Kenji", "Amara", "Pedro", "Olga"]

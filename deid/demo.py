@@ -17,9 +17,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
-__all__ = ["main", "run_demo", "SAMPLE_SETS"]
+__all__ = ["SAMPLE_SETS", "main", "run_demo"]
 
 SAMPLE_SETS: tuple[str, ...] = ("dicom-cookies", "humans", "ultrasounds", "animals")
 #: A fixed demo key, so the demo's pseudonyms are the same on every machine. Never reuse it.
@@ -70,8 +71,15 @@ def run_demo(
         src = _dataset_path(name)
         dst = os.path.join(output, name)
         summary = run(
-            [src], dst, plan=plan, key=DEMO_KEY, workers=workers, existing="overwrite",
-            pattern="*.dcm", report=dst + ".deid-report.jsonl", progress=False,
+            [src],
+            dst,
+            plan=plan,
+            key=DEMO_KEY,
+            workers=workers,
+            existing="overwrite",
+            pattern="*.dcm",
+            report=dst + ".deid-report.jsonl",
+            progress=False,
         )
         print(f"  {name:14s} {summary.text()}", file=stream)
         for k in totals:
@@ -95,8 +103,16 @@ def run_demo(
             rep = verify_output(src, dst, profile="basic")
             t = rep.totals()
             leaks += t.get("leaks", 0)
-            print(f"  verify {name:14s} {t.get('files', 0)} files, {t.get('leaks', 0)} leaks",
-                  file=stream)
+            line = (
+                f"  verify {name:14s} {t.get('files', 0)} files checked, {t.get('leaks', 0)} leaks"
+            )
+            unchecked = t.get("skipped_inputs", 0) + t.get("unpaired_outputs", 0)
+            if unchecked:
+                line += (
+                    f" ({t.get('skipped_inputs', 0)} inputs skipped, "
+                    f"{t.get('unpaired_outputs', 0)} outputs unpaired by verify)"
+                )
+            print(line, file=stream)
             if not rep.ok:
                 status = 1
                 print(rep.render(), file=stream)

@@ -302,9 +302,7 @@ def build_e341(lines: list[str]) -> list[dict]:
         if len(cells) != 6 + len(E341_OPTION_COLUMNS) or not cells[1]:
             continue
         actions = [join_code(c) for c in cells[6:]]
-        options = {
-            oid: act for oid, act in zip(E341_OPTION_COLUMNS[1:], actions[1:]) if act
-        }
+        options = {oid: act for oid, act in zip(E341_OPTION_COLUMNS[1:], actions[1:]) if act}
         out.append(
             {
                 "code_value": join_code(cells[1]),

@@ -49,7 +49,7 @@ from pydicom.uid import (
     ImplicitVRLittleEndian,
 )
 
-__all__ = ["build_corpus", "main", "KEY_NAME", "OPTION_KEEPS"]
+__all__ = ["KEY_NAME", "OPTION_KEEPS", "build_corpus", "main"]
 
 KEY_NAME = "answer_key.json"
 #: Element paths use deid.verify's labels: ``(gggg,eeee) Keyword`` with ``(gggg,eeee)[i].``

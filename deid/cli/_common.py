@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any, TextIO
 
-__all__ = ["add_plan_arguments", "plan_from_args", "emit", "warn", "open_output"]
+__all__ = ["add_plan_arguments", "emit", "open_output", "plan_from_args", "warn"]
 
 
 def add_plan_arguments(parser: argparse.ArgumentParser, required: bool = False) -> None:

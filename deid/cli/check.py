@@ -7,7 +7,7 @@ from typing import Any
 
 from deid.cli._common import emit
 
-__all__ = ["add_parser", "run", "check_recipe"]
+__all__ = ["add_parser", "check_recipe", "run"]
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:

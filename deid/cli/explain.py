@@ -12,7 +12,7 @@ from typing import Any
 
 from deid.cli._common import add_plan_arguments, emit
 
-__all__ = ["add_parser", "run", "explain_rules", "explain_file"]
+__all__ = ["add_parser", "explain_file", "explain_rules", "run"]
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:

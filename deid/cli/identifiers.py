@@ -18,11 +18,12 @@ import json
 import os
 import sys
 from collections import deque
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from deid.cli._common import add_plan_arguments, open_output, warn
 
-__all__ = ["add_parser", "run", "flatten", "SKIP"]
+__all__ = ["SKIP", "add_parser", "flatten", "run"]
 
 #: Elements upstream never lists (``config.json`` skip list).
 SKIP = frozenset(
@@ -44,9 +45,7 @@ def _tag(tag: int) -> str:
     return f"({tag >> 16:04X},{tag & 0xFFFF:04X})"
 
 
-def flatten(
-    ds: Any, expand_sequences: bool = True
-) -> Iterator[tuple[str, str, Any, bool]]:
+def flatten(ds: Any, expand_sequences: bool = True) -> Iterator[tuple[str, str, Any, bool]]:
     """Yield ``(uid, name, element, is_filemeta)`` for every field, breadth first.
 
     Examples
@@ -124,9 +123,7 @@ def file_identifiers(path: str, force: bool = False) -> dict[str, dict[str, Any]
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register ``deid identifiers``."""
-    p = subparsers.add_parser(
-        "identifiers", help="list every field of every file (JSON, CSV, TSV)"
-    )
+    p = subparsers.add_parser("identifiers", help="list every field of every file (JSON, CSV, TSV)")
     p.add_argument("inputs", nargs="*", metavar="INPUT", help="files, folders, globs or URLs")
     p.add_argument(
         "--format",
@@ -159,8 +156,16 @@ def _write(results: dict[str, dict[str, dict[str, Any]]], fmt: str, target: str 
         for path, fields in results.items():
             for uid, f in fields.items():
                 writer.writerow(
-                    [path, uid, f["name"], f["tag"], f["keyword"], f["vr"], f["value"],
-                     str(f["is_filemeta"]).lower()]
+                    [
+                        path,
+                        uid,
+                        f["name"],
+                        f["tag"],
+                        f["keyword"],
+                        f["vr"],
+                        f["value"],
+                        str(f["is_filemeta"]).lower(),
+                    ]
                 )
     finally:
         if out is not sys.stdout:
@@ -194,7 +199,7 @@ def run(args: argparse.Namespace) -> int:
     for path, _rel in iter_input_files(inputs, args.pattern):
         try:
             results[path] = file_identifiers(path, force=args.force)
-        except Exception as exc:  # one bad file does not stop the listing
+        except Exception as exc:  # noqa: BLE001 - one bad file does not stop the listing
             warn(f"failed: {path}: {exc}")
             status = 1
     _write(results, args.table_format, args.table_output)
@@ -219,10 +224,17 @@ def _legacy_deidentify(args: argparse.Namespace, inputs: list[str]) -> int:
     output = getattr(args, "outfolder", None) or tempfile.mkdtemp(prefix="deid-")
     existing = "overwrite" if getattr(args, "overwrite", False) else "error"
     summary = run_batch(
-        inputs, output, plan=plan_from_args(args), variables=variables, existing=existing,
-        workers=1, progress=False,
-        on_record=lambda r: r["status"] in ("rejected", "failed")
-        and warn(f"{r['status']}: {r['input']}: {r['reason']}"),
+        inputs,
+        output,
+        plan=plan_from_args(args),
+        variables=variables,
+        existing=existing,
+        workers=1,
+        progress=False,
+        on_record=lambda r: (
+            r["status"] in ("rejected", "failed")
+            and warn(f"{r['status']}: {r['input']}: {r['reason']}")
+        ),
     )
     print(os.path.realpath(output) if "://" not in output else output)
     print(summary.text())

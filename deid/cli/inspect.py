@@ -14,15 +14,21 @@ from typing import Any
 
 from deid.cli._common import emit, warn
 
-__all__ = ["add_parser", "run", "inspect_files"]
+__all__ = ["add_parser", "inspect_files", "run"]
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register ``deid inspect``."""
     p = subparsers.add_parser("inspect", help="flag files that may have burned-in annotations")
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="files, folders, globs or URLs")
-    p.add_argument("-r", "--recipe", "--deid", dest="recipe", default=None,
-                   help="recipe with %%filter sections (default: the shipped dicom recipe)")
+    p.add_argument(
+        "-r",
+        "--recipe",
+        "--deid",
+        dest="recipe",
+        default=None,
+        help="recipe with %%filter sections (default: the shipped dicom recipe)",
+    )
     p.add_argument("--pattern", default=None, help="only base names matching this glob")
     p.add_argument("-s", "--save", action="store_true", help="also write a TSV in the CWD")
     p.add_argument("--json", action="store_true", help="print JSON")
@@ -30,8 +36,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     return p
 
 
-def inspect_files(inputs: list[str], recipe: str | None = None, pattern: str | None = None
-                  ) -> list[dict[str, Any]]:
+def inspect_files(
+    inputs: list[str], recipe: str | None = None, pattern: str | None = None
+) -> list[dict[str, Any]]:
     """Run pixel-flag detection on every file; one dict per file.
 
     Each dict has ``file``, ``flagged`` (bool or None when the file could not be read),
@@ -48,9 +55,10 @@ def inspect_files(inputs: list[str], recipe: str | None = None, pattern: str | N
         try:
             ds = read_dataset(path)
             result = detect(ds, parsed).as_upstream()
-        except Exception as exc:
-            rows.append({"file": path, "flagged": None, "flags": [], "reasons": [],
-                         "error": str(exc)})
+        except Exception as exc:  # noqa: BLE001 - contained, reported per file
+            rows.append(
+                {"file": path, "flagged": None, "flags": [], "reasons": [], "error": str(exc)}
+            )
             continue
         rows.append(
             {
@@ -92,7 +100,13 @@ def run(args: argparse.Namespace) -> int:
             writer = csv.writer(fh, delimiter="\t", lineterminator="\n")
             writer.writerow(["dicom_file", "pixels_flagged", "flag_list", "reason"])
             for row in rows:
-                writer.writerow([row["file"], row["flagged"], ",".join(map(str, row["flags"])),
-                                 "; ".join(map(str, row["reasons"]))])
+                writer.writerow(
+                    [
+                        row["file"],
+                        row["flagged"],
+                        ",".join(map(str, row["flags"])),
+                        "; ".join(map(str, row["reasons"])),
+                    ]
+                )
         warn(f"saved {target}")
     return status

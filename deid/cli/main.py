@@ -19,9 +19,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
-__all__ = ["main", "get_parser", "SUBCOMMANDS"]
+__all__ = ["SUBCOMMANDS", "get_parser", "main"]
 
 #: Subcommand modules under ``deid.cli`` (``verify`` is wired in when present).
 SUBCOMMANDS: tuple[str, ...] = (
@@ -56,7 +56,11 @@ def get_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
     parser.add_argument("-o", "--outfolder", default=None, help="output folder (upstream flag)")
     parser.add_argument(
-        "-f", "--format", dest="recipe_format", choices=("dicom",), default="dicom",
+        "-f",
+        "--format",
+        dest="recipe_format",
+        choices=("dicom",),
+        default="dicom",
         help="input format (upstream flag; only dicom)",
     )
     parser.add_argument("--overwrite", action="store_true", help="overwrite existing outputs")

@@ -7,7 +7,7 @@ from typing import Any
 
 from deid.cli._common import emit
 
-__all__ = ["add_parser", "run", "describe_profiles"]
+__all__ = ["add_parser", "describe_profiles", "run"]
 
 
 def _call(module: Any, name: str, default: Any) -> Any:
@@ -23,7 +23,7 @@ def describe_profiles() -> dict[str, Any]:
     >>> "editions" in describe_profiles()
     True
     """
-    import deid.profiles as profiles
+    from deid import profiles
 
     info: dict[str, Any] = {
         "profiles": list(_call(profiles, "available_profiles", [])),

@@ -31,7 +31,10 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     keys.add_argument("--key", default=None, help="secret key for keyed pseudonyms")
     keys.add_argument("--key-file", default=None, help="file holding the secret key")
     keys.add_argument(
-        "--ids", default=None, metavar="JSON", help="per-file variables: {input path: {name: value}}"
+        "--ids",
+        default=None,
+        metavar="JSON",
+        help="per-file variables: {input path: {name: value}}",
     )
     release = p.add_argument_group("release")
     release.add_argument(
@@ -54,16 +57,27 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     release.add_argument("--quarantine", default=None, help="copy rejected/failed inputs here")
     release.add_argument("--pixels", action="store_true", help="also clean burned-in pixels")
+    release.add_argument(
+        "--pixel-recipe",
+        action="append",
+        default=None,
+        help="recipe whose %%filter sections drive --pixels (default: the run's recipes, "
+        "else the shipped dicom recipe)",
+    )
     release.add_argument("--force", action="store_true", help="read files without a preamble")
     release.add_argument("--pattern", default=None, help="only base names matching this glob")
     rep = p.add_argument_group("reports")
-    rep.add_argument("--report", default=None, help="JSON-lines report (default: OUTPUT.deid-report.jsonl)")
+    rep.add_argument(
+        "--report", default=None, help="JSON-lines report (default: OUTPUT.deid-report.jsonl)"
+    )
     rep.add_argument("--no-report", action="store_true", help="write no report")
     rep.add_argument("--crosswalk", default=None, help="CSV of original vs new identifiers")
     rep.add_argument("--resume", action="store_true", help="continue from the report")
     rep.add_argument("--json", action="store_true", help="print the summary as JSON")
     ex = p.add_argument_group("execution")
-    ex.add_argument("-j", "--workers", type=int, default=None, help="worker processes (default: all cores)")
+    ex.add_argument(
+        "-j", "--workers", type=int, default=None, help="worker processes (default: all cores)"
+    )
     ex.add_argument("--scheduler", default=None, help="Dask scheduler address")
     bar = ex.add_mutually_exclusive_group()
     bar.add_argument("--progress", dest="progress", action="store_true", default=None)
@@ -89,7 +103,8 @@ def _load_ids(path: str | None) -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> int:
     """Run the batch; returns the exit status."""
-    from deid.runner.api import default_report_path, run as run_batch
+    from deid.runner.api import default_report_path
+    from deid.runner.api import run as run_batch
     from deid.runner.sources import RunnerError
 
     output = args.output or getattr(args, "outfolder", None)
@@ -122,6 +137,7 @@ def run(args: argparse.Namespace) -> int:
         scheduler=args.scheduler,
         pattern=args.pattern,
         pixels=args.pixels,
+        pixel_recipe=args.pixel_recipe or (args.recipes or None),
         force=args.force,
         progress=False if quiet else args.progress,
         on_record=on_record,
@@ -134,4 +150,3 @@ def run(args: argparse.Namespace) -> int:
             warn(f"report: {report}")
     sys.stdout.flush()
     return summary.exit_code
-

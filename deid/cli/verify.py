@@ -20,7 +20,7 @@ import argparse
 import sys
 from typing import Any
 
-__all__ = ["add_parser", "run", "main"]
+__all__ = ["add_parser", "main", "run"]
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:

@@ -10,7 +10,7 @@ from typing import Any
 
 from deid.cli._common import emit
 
-__all__ = ["add_parser", "run", "collect_versions", "EXTRAS"]
+__all__ = ["EXTRAS", "add_parser", "collect_versions", "run"]
 
 #: extra -> distributions that provide it
 EXTRAS: dict[str, tuple[str, ...]] = {

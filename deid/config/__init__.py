@@ -27,14 +27,14 @@ from deid.recipe.parser import stack
 
 __all__ = [
     "DeidRecipe",
-    "load_deid",
+    "actions",
+    "bot",
+    "find_deid",
+    "formats",
     "get_deid",
     "load_combined_deid",
-    "find_deid",
-    "actions",
-    "formats",
+    "load_deid",
     "sections",
-    "bot",
 ]
 
 
@@ -138,16 +138,28 @@ class DeidRecipe:
 
         if self.deid is None:
             raise RecipeError(
-                [Diagnostic("E100", "error", "the recipe is empty (DeidRecipe.deid is None)",
-                            Span("<dict>", 0, 0, 0, 0))]
+                [
+                    Diagnostic(
+                        "E100",
+                        "error",
+                        "the recipe is empty (DeidRecipe.deid is None)",
+                        Span("<dict>", 0, 0, 0, 0),
+                    )
+                ]
             )
         recipe = recipe_from_dict(self.deid, original=self._recipe)
         diags = check_recipe(recipe, strict=strict)
         if self.deid.get("format", "dicom") not in formats:
             from deid.diagnostics import Diagnostic as D
 
-            diags.append(D("E106", "error", f"unsupported recipe format '{self.deid.get('format')}'",
-                           Span("recipe.deid['format']", 0, 0, 0, 0)))
+            diags.append(
+                D(
+                    "E106",
+                    "error",
+                    f"unsupported recipe format '{self.deid.get('format')}'",
+                    Span("recipe.deid['format']", 0, 0, 0, 0),
+                )
+            )
         if any(d.severity == "error" for d in diags):
             raise RecipeError(diags)
         return recipe
@@ -185,8 +197,9 @@ class DeidRecipe:
         """All ``%fields`` groups, or the lines of group ``name``."""
         return self._get_named_section("fields", name)
 
-    def _get_actions(self, action: str | None = None, field: str | None = None,
-                     section: str = "header") -> Any:
+    def _get_actions(
+        self, action: str | None = None, field: str | None = None, section: str = "header"
+    ) -> Any:
         """Actions of ``section``, filtered by action and/or exact field expression
         (case-insensitive)."""
         items = self._get_section(section)

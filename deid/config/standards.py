@@ -11,12 +11,12 @@ from __future__ import annotations
 from deid.recipe.ast import ACTIONS, FILTERS, SECTIONS, VALUE_FILTERS
 
 __all__ = [
-    "formats",
-    "sections",
     "actions",
-    "groups",
-    "group_actions",
     "filters",
+    "formats",
+    "group_actions",
+    "groups",
+    "sections",
     "value_filters",
 ]
 

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import os
 from collections import OrderedDict
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from deid.diagnostics import Diagnostic
 from deid.errors import RecipeError
@@ -24,7 +25,7 @@ from deid.recipe.ast import Recipe, Span
 from deid.recipe.compat import recipe_to_dict
 from deid.recipe.parser import parse_recipe, read_recipe_source, stack
 
-__all__ = ["find_deid", "load_deid", "get_deid", "load_combined_deid", "load_recipe_entry"]
+__all__ = ["find_deid", "get_deid", "load_combined_deid", "load_deid", "load_recipe_entry"]
 
 
 def find_deid(path: str | os.PathLike[str] | None = None) -> str:
@@ -45,8 +46,14 @@ def find_deid(path: str | os.PathLike[str] | None = None) -> str:
     target = Path(os.getcwd() if path is None else os.fspath(path))
     if not target.exists():
         raise RecipeError(
-            [Diagnostic("E100", "error", f"cannot load recipe '{target}': no such file or folder",
-                        Span(str(target), 0, 0, 0, 0))]
+            [
+                Diagnostic(
+                    "E100",
+                    "error",
+                    f"cannot load recipe '{target}': no such file or folder",
+                    Span(str(target), 0, 0, 0, 0),
+                )
+            ]
         )
     name, _ = read_recipe_source(target)
     return name
@@ -103,29 +110,20 @@ def load_recipe_entry(entry: Any) -> Recipe:
         return recipe
     if not isinstance(entry, (str, os.PathLike)):
         raise RecipeError(
-            [Diagnostic("E100", "error", f"cannot load a recipe from {type(entry).__name__} {entry!r}",
-                        Span("<recipe>", 0, 0, 0, 0))]
+            [
+                Diagnostic(
+                    "E100",
+                    "error",
+                    f"cannot load a recipe from {type(entry).__name__} {entry!r}",
+                    Span("<recipe>", 0, 0, 0, 0),
+                )
+            ]
         )
     name, text = read_recipe_source(entry)
-    return _parse_cached(name, text)
+    return parse_recipe(text, name)  # memoised by text in deid.recipe.parser
 
 
-_CACHE: "OrderedDict[tuple[str, str], Recipe]" = OrderedDict()
-
-
-def _parse_cached(name: str, text: str) -> Recipe:
-    # recipes are immutable: the same file text parses to the same Recipe
-    key = (name, text)
-    hit = _CACHE.get(key)
-    if hit is None:
-        hit = parse_recipe(text, name)
-        _CACHE[key] = hit
-        while len(_CACHE) > 32:
-            _CACHE.popitem(last=False)
-    return hit
-
-
-def load_deid(path: str | os.PathLike[str] | None = None) -> "OrderedDict[str, Any]":
+def load_deid(path: str | os.PathLike[str] | None = None) -> OrderedDict[str, Any]:
     """Parse one recipe file (or the ``deid*`` file of a folder; None = current folder) into
     upstream's dict layout.
 
@@ -138,7 +136,7 @@ def load_deid(path: str | os.PathLike[str] | None = None) -> "OrderedDict[str, A
     return recipe_to_dict(load_recipe_entry(target))
 
 
-def load_combined_deid(deids: Iterable[Any]) -> "OrderedDict[str, Any] | None":
+def load_combined_deid(deids: Iterable[Any]) -> OrderedDict[str, Any] | None:
     """Parse several recipes (paths, tags, dicts) and combine them in order into one dict.
 
     Later ``%values``/``%fields``/``%labels`` are kept and same-named ``%filter`` groups are

@@ -29,7 +29,9 @@ __all__ = [
     "get_files",
     "extract_sequence",
     "utils",
-    *_PIXEL_NAMES,
+    "DicomCleaner",
+    "clean_pixel_data",
+    "has_burned_pixels",
 ]
 
 

@@ -156,7 +156,8 @@ class DicomField:
         Examples
         --------
         >>> from pydicom.dataelem import DataElement
-        >>> DicomField(DataElement(0x00100010, "PN", "Doe"), "PatientName", "x").value_contains("do")
+        >>> f = DicomField(DataElement(0x00100010, "PN", "Doe"), "PatientName", "(0010,0010)")
+        >>> f.value_contains("do")
         True
         """
         regex = _compile(expression)
@@ -177,7 +178,7 @@ class DicomField:
         kind, _, arg = expression.partition(":")
         kind = kind.lower()
         if kind == "vr":
-            return self.element.VR == arg[:2].upper()
+            return arg[:2].upper() == self.element.VR
         if kind == "group":
             try:
                 return self.element.tag.group == int(arg, 16)
@@ -320,6 +321,10 @@ def get_fields_with_lookup(
     >>> list(get_fields_with_lookup(ds))
     ['(0008,1032)', '(0008,1032)__0__(0008,0100)']
     """
+    if not isinstance(dicom, Dataset):
+        from deid.dicom.utils import load_dicom
+
+        dicom = load_dicom(dicom)
     skipset = frozenset(skip or ())
     fields: dict[str, DicomField] = {}
     queue: deque[tuple[Dataset, str, str, bool]] = deque([(dicom, "", "", False)])

@@ -1,7 +1,8 @@
 """Header functions of the pydicom/deid drop-in API.
 
-``get_identifiers`` lists every element (flattened, upstream's uids as keys); ``replace_identifiers``
-applies a recipe to many files or datasets; ``remove_private_identifiers`` strips private tags.
+``get_identifiers`` lists every element (flattened, upstream's uids as keys);
+``replace_identifiers`` applies a recipe to many files or datasets;
+``remove_private_identifiers`` strips private tags.
 
 Examples
 --------
@@ -17,7 +18,6 @@ from __future__ import annotations
 import copy
 import os
 import tempfile
-from collections.abc import Iterable
 from typing import Any
 
 from pydicom.dataset import Dataset
@@ -193,9 +193,7 @@ def replace_identifiers(
             parser.lookup.update(lookup)
         parser.parse(strip_sequences=strip_sequences, remove_private=remove_private)
         if save:
-            results.append(
-                save_dicom(parser.dicom, parser.dicom_file, output_folder, overwrite)
-            )
+            results.append(save_dicom(parser.dicom, parser.dicom_file, output_folder, overwrite))
         else:
             results.append(parser.dicom)
     return results

@@ -74,11 +74,8 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "put": {"actions": [{"action": "KEEP", "field": "PixelData"}]},
 }
 
-_TEXT_VRS = {
-    "AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "LT", "PN", "SH", "ST", "TM", "UC", "UI",
-    "UR", "UT",
-}
 _HEX8 = re.compile(r"^[0-9A-Fa-f]{8}$")
+_TAG_FORM = re.compile(r"^\([0-9A-Fa-f]{4},[0-9A-Fa-f]{4}\)$")
 
 
 class FieldExpressionError(DeidError, ValueError):
@@ -94,7 +91,10 @@ def load_config(config: Any = None) -> "OrderedDict[str, Any]":
     True
     """
     if config is None:
-        return OrderedDict(copy.deepcopy(DEFAULT_CONFIG))
+        return OrderedDict(
+            get={"skip": list(DEFAULT_CONFIG["get"]["skip"])},
+            put={"actions": [dict(a) for a in DEFAULT_CONFIG["put"]["actions"]]},
+        )
     if isinstance(config, dict):
         data = copy.deepcopy(config)
     else:
@@ -144,7 +144,12 @@ def _plan_for(recipe: Any, data: dict[str, Any], skip: tuple[str, ...], disable_
     from deid.engine.compile import compile_plan
 
     fingerprint = repr(
-        (data.get("header"), data.get("values"), data.get("fields"), getattr(recipe, "_files", None))
+        (
+            data.get("header"),
+            data.get("values"),
+            data.get("fields"),
+            getattr(recipe, "_files", None),
+        )
     )
     key = (fingerprint, skip, disable_skip)
     plan = _PLAN_CACHE.get(key)
@@ -209,7 +214,8 @@ class DicomParser:
         self.config = load_config(config)
         self.disable_skip = disable_skip
         self.lookup: dict[str, Any] = {}
-        self.fields: Any = {}
+        self._fields: Any = {}
+        self._fields_stale = False
         self.seen: list[str] = []
         self.deid_funcs = dict(_builtin_funcs)
         self.dicom: Dataset
@@ -223,6 +229,18 @@ class DicomParser:
         self.changelog: Any = None
 
     # ------------------------------------------------------------------ state
+    @property
+    def fields(self) -> Any:
+        """The uid -> DicomField index (``{}`` until built; rebuilt lazily after ``parse``)."""
+        if self._fields_stale:
+            self.get_fields()
+        return self._fields
+
+    @fields.setter
+    def fields(self, value: Any) -> None:
+        self._fields = value
+        self._fields_stale = False
+
     def __str__(self) -> str:
         return "[dicom-parser:%s]" % self.dicom_name
 
@@ -344,8 +362,10 @@ class DicomParser:
                 continue
             # ADD with an undefined variable adds nothing (nothing identifying survives); a
             # REPLACE/JITTER/REMOVE condition with one would keep the original, so it is refused.
-            if action.get("action") != "ADD" and value.startswith("var:") and (
-                value[4:] not in self.lookup
+            if (
+                action.get("action") != "ADD"
+                and value.startswith("var:")
+                and (value[4:] not in self.lookup)
             ):
                 raise DeidError(f"recipe line '{where}': variable {value[4:]!r} is not defined")
             if value.startswith("func:") and not callable(self.lookup.get(value[5:])):
@@ -417,7 +437,6 @@ class DicomParser:
             field_factory=_field_factory,
         )
         self.changelog = plan.apply(self.dicom, context)
-        self.fields = {}
         put = [a for a in self.config["put"]["actions"] if a.get("action") != "KEEP"]
         if put:
             self.get_fields()
@@ -425,7 +444,7 @@ class DicomParser:
                 self.perform_action(
                     field=action["field"], value=action.get("value"), action=action["action"]
                 )
-        self.get_fields()
+        self._fields_stale = True  # the index is rebuilt when someone looks at it
         return self.dicom
 
     def _skip_config(self) -> tuple[str, ...]:
@@ -484,9 +503,7 @@ class DicomParser:
             return selected
         return expand_field_expression(field=field, dicom=self.dicom, contenders=index)
 
-    def perform_action(
-        self, field: str, value: Any, action: str, filemeta: bool = False
-    ) -> None:
+    def perform_action(self, field: str, value: Any, action: str, filemeta: bool = False) -> None:
         """Run one header action (ADD, REPLACE, JITTER, BLANK, KEEP, REMOVE) on ``self.dicom``."""
         action = str(action)
         if action == "ADD":
@@ -504,8 +521,13 @@ class DicomParser:
     def _run_action(self, field: DicomField, action: str, value: Any = None) -> None:
         if action == "REPLACE":
             new = self._value(value, field)
-            if new is not None:
-                self.replace_field(field, new)
+            if new is None:
+                # upstream left the original value in place (and cancelled REMOVEs of it)
+                raise ApplyError(
+                    f"REPLACE {field.uid} {value}: {value} gave None; the element "
+                    f"{_describe(field)} would keep its original value"
+                )
+            self.replace_field(field, new)
         elif action == "JITTER":
             days = self._value(value, field)
             if days is None or field.element.value in ("", None):
@@ -516,9 +538,8 @@ class DicomParser:
         elif action == "BLANK":
             self.blank_field(field)
         elif action == "REMOVE":
-            if value not in (None, ""):
-                if not self._value_condition(value, field):
-                    return
+            if value not in (None, "") and not self._value_condition(value, field):
+                return
             if self._protected(field):
                 self._pending_remove[field.uid] = field
                 return
@@ -550,9 +571,11 @@ class DicomParser:
             tag = keyword_dict[field]
         elif _HEX8.match(field):
             tag = int(field, 16)
+        elif _TAG_FORM.match(field):
+            tag = int(field[1:5] + field[6:10], 16)
         else:
             raise FieldExpressionError(
-                f"ADD {field}: ADD needs a DICOM keyword or an 8-hex-digit tag (e.g. 00100010)"
+                f"ADD {field}: ADD needs a DICOM keyword or a tag (00100010 or (0010,0010))"
             )
         if isinstance(value, str) and value.startswith("var:") and value[4:] not in self.lookup:
             return
@@ -603,10 +626,8 @@ class DicomParser:
         if element.VR == "SQ":
             element.value = Sequence([])
             self._index().remove_children(field.uid)
-        elif element.VR in _TEXT_VRS:
-            element.value = ""
         else:
-            element.value = None
+            element.value = None  # as upstream: text VRs are written (and read back) empty
         self._written.add(field.uid)
 
     def delete_field(self, field: DicomField) -> None:
@@ -649,7 +670,7 @@ class DicomParser:
         """Delete every private element (nested ones too)."""
         try:
             self.dicom.remove_private_tags()
-        except Exception:
+        except (KeyError, ValueError, TypeError):  # e.g. an unreadable private element
             for element in get_private(self.dicom):
                 del self.dicom[element.tag]
         if isinstance(self.fields, FieldsWithLookups):

@@ -75,7 +75,7 @@ def load_dicom(dcm_file: Any, force: bool = True) -> Dataset:
 def _is_dicom(path: str, force: bool) -> bool:
     try:
         pydicom.dcmread(path, force=force, stop_before_pixels=True)
-    except Exception as exc:  # any read failure means "not a DICOM file we can use"
+    except Exception as exc:  # noqa: BLE001 - any read failure: not a DICOM file we can use
         bot.warning(f"{path} cannot be read as DICOM ({type(exc).__name__}), skipping.")
         return False
     return True
@@ -179,8 +179,9 @@ def output_path(
 def _write_dataset(dicom: Dataset, target: str) -> None:
     folder = os.path.dirname(os.path.abspath(target))
     os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".deid-", suffix=".part", dir=folder)
-    os.close(fd)
+    # a fresh name (not mkstemp, whose 0600 mode would stick): pydicom creates it with the
+    # usual umask-derived permissions
+    tmp = os.path.join(folder, ".deid-%s.part" % uuid.uuid4().hex)
     try:
         dicom.save_as(tmp, enforce_file_format=False)
         os.replace(tmp, target)

@@ -32,7 +32,7 @@ def validate_dicoms(dcm_files: str | Iterable[str], force: bool = False) -> list
     for path in dcm_files:
         try:
             pydicom.dcmread(path, force=force, stop_before_pixels=True)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any read failure: not usable DICOM
             bot.warning(f"{path} cannot be read as DICOM ({type(exc).__name__}), skipping.")
             continue
         valid.append(path)

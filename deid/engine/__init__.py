@@ -24,16 +24,16 @@ from deid.engine.plan import Plan
 from deid.engine.walk import DEFAULT_SKIP, Field, iter_fields
 
 __all__ = [
-    "compile_plan",
-    "Plan",
-    "Context",
+    "DEFAULT_SKIP",
     "MISSING",
     "Change",
     "ChangeLog",
+    "Context",
+    "Field",
+    "Plan",
     "RuleRef",
+    "compile_plan",
+    "iter_fields",
     "register",
     "unregister",
-    "Field",
-    "iter_fields",
-    "DEFAULT_SKIP",
 ]

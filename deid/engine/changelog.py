@@ -13,10 +13,10 @@ Examples
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
-__all__ = ["RuleRef", "Change", "ChangeLog", "format_tag"]
+__all__ = ["Change", "ChangeLog", "RuleRef", "format_tag"]
 
 
 def format_tag(tag: int, keyword: str = "") -> str:

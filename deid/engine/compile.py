@@ -20,7 +20,8 @@ deid.errors.PlanError: <code>:0: deid_func:nope is not a registered function
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 from deid.engine.changelog import RuleRef
 from deid.engine.functions import FunctionSpec, get_function
@@ -136,10 +137,14 @@ def compile_plan(
                               f"({rule.text!r})")
             else:
                 unresolved.append((name, rule))
-        if action.action == "JITTER" and value is not None and value.kind == "literal":
-            if not re.fullmatch(r"\s*[+-]?\d+\s*", value.text):
-                errors.append(f"{where}: JITTER needs a whole number of days, got "
-                              f"{value.text!r} ({rule.text!r})")
+        if (
+            action.action == "JITTER"
+            and value is not None
+            and value.kind == "literal"
+            and not re.fullmatch(r"\s*[+-]?\d+\s*", value.text)
+        ):
+            errors.append(f"{where}: JITTER needs a whole number of days, got "
+                          f"{value.text!r} ({rule.text!r})")
         target = next(iter(sel.tags)) if sel.kind == "add" else None
         actions.append(CompiledAction(index, action.action, value, rule, target,
                                       action.field.text))

@@ -17,10 +17,11 @@ True
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 
-__all__ = ["Context", "MISSING"]
+__all__ = ["MISSING", "Context"]
 
 
 class _Missing:

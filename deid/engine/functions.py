@@ -4,7 +4,9 @@ Functions are called the way upstream calls them, with keywords only:
 
 * ``func:NAME`` -> ``f(dicom=ds, value="func:NAME", field=field, item=lookup)``;
 * ``deid_func:NAME k=v ...`` -> ``f(dicom=ds, value=..., field=field, item=lookup, k=v, ...)``
-  where ``true``/``false`` become booleans and ``none``/``null`` None.
+  where ``true``/``false`` become booleans and ``none``/``null`` None. The built-ins also accept
+  upstream's form, the raw ``extras="k=v k=v"`` string, so they can stand in for
+  ``deid.dicom.actions`` functions.
 
 ``field`` is the element's field object (``DicomField``-shaped) or, for ADD, the field expression
 as written. A function registered with ``context=True`` also receives ``context=`` (the
@@ -24,26 +26,27 @@ True
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from pydicom.uid import generate_uid
 
 from deid.engine.jitter import parse_days, shift_value
 
 __all__ = [
-    "FunctionSpec",
-    "register",
-    "unregister",
-    "get_function",
-    "registered",
-    "parse_extras",
     "BUILTINS",
-    "jitter",
-    "pydicom_uuid",
-    "dicom_uuid",
+    "FunctionSpec",
     "basic_uuid",
+    "dicom_uuid",
+    "get_function",
+    "jitter",
+    "parse_extras",
+    "pydicom_uuid",
+    "register",
+    "registered",
     "suffix_uuid",
+    "unregister",
 ]
 
 
@@ -130,6 +133,16 @@ def parse_extras(pairs: tuple[tuple[str, str], ...] | list[tuple[str, str]]) -> 
     return out
 
 
+def _extras(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Merge upstream's raw ``extras="k=v k=v"`` string (if given) into keyword options."""
+    raw = kwargs.pop("extras", None)
+    if isinstance(raw, str) and raw.strip():
+        pairs = [tuple(p.split("=", 1)) for p in raw.split(" ") if "=" in p]
+        for key, value in parse_extras([(k.strip(), v.strip()) for k, v in pairs]).items():
+            kwargs.setdefault(key, value)
+    return kwargs
+
+
 def _element(field: Any) -> Any:
     return getattr(field, "element", None)
 
@@ -155,6 +168,8 @@ def jitter(item: Any = None, value: Any = None, field: Any = None, dicom: Any = 
     >>> jitter(field=f, days="2", years="1")
     '20240103'
     """
+    opts = _extras(dict(kwargs))
+    days, years = opts.get("days", days), opts.get("years", years)
     element = _element(field)
     if element is None:
         return None
@@ -183,6 +198,9 @@ def pydicom_uuid(item: Any = None, value: Any = None, field: Any = None, dicom: 
     >>> pydicom_uuid(field=f) == pydicom_uuid(field=f)
     True
     """
+    opts = _extras(dict(kwargs))
+    prefix = opts.get("prefix", prefix)
+    stable_remapping = opts.get("stable_remapping", stable_remapping)
     element = _element(field)
     original = None if element is None else element.value
     if prefix is None:
@@ -215,6 +233,7 @@ def dicom_uuid(item: Any = None, value: Any = None, field: Any = None, dicom: An
     >>> dicom_uuid(org_root="1.2.3").startswith("1.2.3.")
     True
     """
+    org_root = _extras(dict(kwargs)).get("org_root", org_root)
     return f"{org_root}.{uuid.uuid4().int}"[:64]
 
 

@@ -22,7 +22,7 @@ import datetime as _dt
 import re
 from typing import Any, NamedTuple
 
-__all__ = ["JitterResult", "shift_value", "shift_one", "jitter_timestamp", "parse_days"]
+__all__ = ["JitterResult", "jitter_timestamp", "parse_days", "shift_one", "shift_value"]
 
 _DA = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _DA_OLD = re.compile(r"^(\d{4})\.(\d{2})\.(\d{2})$")
@@ -54,7 +54,7 @@ def parse_days(value: Any) -> int:
     (-3, 7)
     """
     if isinstance(value, bool):
-        raise ValueError(f"JITTER needs a whole number of days, got {value!r}")
+        raise ValueError(f"JITTER needs a whole number of days, got {value!r}")  # noqa: TRY004
     if isinstance(value, int):
         return value
     text = str(value).strip()
@@ -73,6 +73,10 @@ def _date(text: str) -> _dt.date | None:
         return None
 
 
+def _da(day: _dt.date) -> str:
+    return f"{day.year:04d}{day.month:02d}{day.day:02d}"
+
+
 def _shift_dt(text: str, days: int) -> str | None:
     m = _DT.match(text)
     if not m:
@@ -86,7 +90,7 @@ def _shift_dt(text: str, days: int) -> str | None:
         when += _dt.timedelta(days=days)
     except (ValueError, OverflowError):
         return None
-    return when.strftime("%Y%m%d%H%M%S.%f") + (m[8] or "")
+    return _da(when) + when.strftime("%H%M%S.%f") + (m[8] or "")
 
 
 def shift_one(value: Any, vr: str | None, days: int) -> JitterResult:
@@ -109,7 +113,7 @@ def shift_one(value: Any, vr: str | None, days: int) -> JitterResult:
         if day is None:
             return JitterResult(value, "not_date", "not a date; left unchanged")
         try:
-            return JitterResult(int((day + _dt.timedelta(days=days)).strftime("%Y%m%d")), "shifted")
+            return JitterResult(int(_da(day + _dt.timedelta(days=days))), "shifted")
         except OverflowError:
             return JitterResult(value, "unparseable", "date out of range after shifting")
     if isinstance(value, bytes):
@@ -121,15 +125,14 @@ def shift_one(value: Any, vr: str | None, days: int) -> JitterResult:
             return JitterResult(value, "unparseable", f"{text!r} is not a full DT value")
         return JitterResult(shifted, "shifted")
     day = _date(text)
-    if day is None and vr != "DA":
-        m = _DT.match(text)
-        day = _date(text[:8]) if m else None
+    if day is None and _DT.match(text):  # a date-time where a date was expected
+        day = _date(text[:8])
     if day is None:
         if vr == "DA":
             return JitterResult(value, "unparseable", f"{text!r} is not a full DA value")
         return JitterResult(value, "not_date", f"{text!r} is not a date; left unchanged")
     try:
-        return JitterResult((day + _dt.timedelta(days=days)).strftime("%Y%m%d"), "shifted")
+        return JitterResult(_da(day + _dt.timedelta(days=days)), "shifted")
     except OverflowError:
         return JitterResult(value, "unparseable", "date out of range after shifting")
 
@@ -173,7 +176,8 @@ def jitter_timestamp(field: Any, value: Any) -> Any:
     """Upstream's ``jitter_timestamp(field, value)``: the field's value shifted by ``value`` days.
 
     ``field`` is anything with an ``element`` attribute (a DicomField) or a DataElement. Values
-    that cannot be shifted are returned unchanged (the engine reports them instead).
+    that cannot be shifted are returned unchanged (the engine reports them instead); an empty
+    value gives None, as upstream.
 
     Examples
     --------
@@ -183,4 +187,6 @@ def jitter_timestamp(field: Any, value: Any) -> Any:
     """
     element = getattr(field, "element", field)
     days = parse_days(value)
+    if not element.value:
+        return None
     return shift_value(element.value, element.VR, days).value

@@ -36,30 +36,30 @@ import hmac
 import os
 import secrets
 import threading
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Mapping
 
 from deid.errors import DeidError
 
 __all__ = [
-    "KeyMaterialError",
-    "Key",
     "ENV_VAR",
-    "load_key",
+    "VR_MAX_LENGTH",
+    "Key",
+    "KeyMaterialError",
+    "Pseudonymizer",
+    "date_offset_days",
     "keyed_digest",
-    "keyed_uid",
-    "keyed_pseudonym",
     "keyed_name",
     "keyed_number",
-    "date_offset_days",
+    "keyed_pseudonym",
+    "keyed_uid",
+    "load_key",
     "patient_identity",
+    "read_lookup_table",
     "shift_date",
     "shift_datetime",
     "shift_value",
-    "Pseudonymizer",
-    "read_lookup_table",
-    "VR_MAX_LENGTH",
 ]
 
 #: Environment variable holding the key text.
@@ -126,13 +126,13 @@ class Key:
             )
 
     @classmethod
-    def from_text(cls, text: str | bytes, source: str = "argument") -> "Key":
+    def from_text(cls, text: str | bytes, source: str = "argument") -> Key:
         """Make a key from text (UTF-8; surrounding whitespace removed) or bytes."""
         raw = text.encode("utf-8") if isinstance(text, str) else bytes(text)
         return cls(raw.strip(), source=source, reproducible=True)
 
     @classmethod
-    def random(cls) -> "Key":
+    def random(cls) -> Key:
         """Make a random 32-byte key flagged ``reproducible=False``."""
         return cls(secrets.token_bytes(32), source="random", reproducible=False)
 
@@ -143,9 +143,9 @@ class Key:
 
 
 def load_key(
-    key: "Key | str | bytes | None" = None,
+    key: Key | str | bytes | None = None,
     *,
-    key_file: "str | os.PathLike[str] | None" = None,
+    key_file: str | os.PathLike[str] | None = None,
     env: Mapping[str, str] | None = None,
     allow_random: bool = True,
 ) -> Key:
@@ -192,9 +192,7 @@ def load_key(
     if text is not None:
         return Key.from_text(text, source=f"env:{ENV_VAR}")
     if not allow_random:
-        raise KeyMaterialError(
-            f"no key given: pass one, set ${ENV_VAR} or give a key file"
-        )
+        raise KeyMaterialError(f"no key given: pass one, set ${ENV_VAR} or give a key file")
     return Key.random()
 
 
@@ -433,7 +431,7 @@ def shift_value(value: str, vr: str, days: int) -> str:
     return value
 
 
-def read_lookup_table(path: "str | os.PathLike[str]") -> dict[str, str]:
+def read_lookup_table(path: str | os.PathLike[str]) -> dict[str, str]:
     """Read a CSV lookup table ``original,pseudonym`` (a header row ``original,...`` is skipped).
 
     Raises
@@ -562,7 +560,7 @@ class Pseudonymizer:
             for kind, orig, new in rows:
                 self._rows[(kind, orig)] = new
 
-    def write_crosswalk(self, path: "str | os.PathLike[str]") -> Path:
+    def write_crosswalk(self, path: str | os.PathLike[str]) -> Path:
         """Write the crosswalk CSV (``kind,original,replacement``) to ``path``; returns it."""
         p = Path(path)
         tmp = p.with_name(p.name + ".tmp")

@@ -35,12 +35,13 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from dataclasses import dataclass, field
-from typing import Any, Callable
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from pydicom import config as _config
 from pydicom.datadict import dictionary_VR
-from pydicom.dataelem import DataElement, empty_value_for_VR
+from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence
 
@@ -54,7 +55,7 @@ from deid.engine.walk import Field, is_sequence, keyword_of, private_creator, ta
 from deid.errors import ApplyError, PlanError
 from deid.recipe.ast import Value
 
-__all__ = ["Plan", "CompiledAction", "GroupSpec"]
+__all__ = ["CompiledAction", "GroupSpec", "Plan"]
 
 _INF = 1 << 30
 _UNSET: Any = object()
@@ -99,12 +100,27 @@ class _Entry:
     """Virtual state of one element during an apply."""
 
     __slots__ = (
-        "parent", "tag", "uid", "name", "is_meta", "sels", "ancestors", "sq", "creator",
-        "orig_present", "present", "in_index", "value", "vr", "changed", "kill", "raw_vr",
+        "ancestors",
+        "changed",
+        "creator",
+        "in_index",
+        "is_meta",
+        "kill",
+        "name",
+        "orig_present",
+        "parent",
+        "present",
+        "raw_vr",
+        "sels",
+        "sq",
+        "tag",
+        "uid",
+        "value",
+        "vr",
     )
 
     def __init__(self, parent: Dataset | None, tag: int, uid: str, name: str, is_meta: bool,
-                 sels: tuple[int, ...], ancestors: tuple["_Entry", ...], sq: bool,
+                 sels: tuple[int, ...], ancestors: tuple[_Entry, ...], sq: bool,
                  creator: str | None, raw_vr: str | None, present: bool = True,
                  in_index: bool = True):
         self.parent = parent
@@ -195,6 +211,9 @@ class Plan:
         self._keep = frozenset(a.index for a in self.actions if a.action == "KEEP")
         self._rj = frozenset(a.index for a in self.actions if a.action in ("REPLACE", "JITTER"))
         self._needs_vr = any(s.kind == "vr" for s in self.selectors)
+        self._group_selectors = frozenset(
+            i for i, s in enumerate(self.selectors) if s.kind in ("values", "fields")
+        )
         self._group_line: dict[int, tuple[GroupSpec, str, str | None, int | None]] = {}
         for group in self.groups:
             for sid, kind, by, minlength in group.lines:
@@ -360,7 +379,8 @@ class _Run:
     def collect(self) -> None:
         plan, ds = self.plan, self.ds
         decide = plan.decide
-        memo = plan._memo
+        memo_get = plan._memo.get
+        needs_vr = plan._needs_vr
         meta = getattr(ds, "file_meta", None)
         tops: list[tuple[Dataset, bool]] = [(ds, False)]
         if meta is not None:
@@ -396,21 +416,24 @@ class _Run:
                 if tag in skip:
                     continue
                 creator = None
-                if (tag >> 16) & 1 and (tag & 0xFFFF) >= 0x1000:
+                if tag & 0x10000 and (tag & 0xFFFF) >= 0x1000:
                     creator = private_creator(parent, tag)
+                raw_vr = raw.VR
                 vr = None
-                if plan._needs_vr:
-                    vr = raw.VR
+                if needs_vr:
+                    vr = raw_vr
                     if vr is None or vr == "UN":
                         vr = parent[tag].VR
-                key = ElementKey(prefix, tag, creator, vr)
-                sels = memo.get(key)
+                # a plain tuple finds the ElementKey entries (same hash and equality)
+                sels = memo_get((prefix, tag, creator, vr))
                 if sels is None:
-                    sels = decide(key)
-                raw_vr = raw.VR
-                sq = raw_vr == "SQ" or (
-                    (raw_vr is None or raw_vr == "UN") and is_sequence(parent, tag, raw)
-                )
+                    sels = decide(ElementKey(prefix, tag, creator, vr))
+                if raw_vr == "SQ":
+                    sq = True
+                elif raw_vr is None or raw_vr == "UN":
+                    sq = is_sequence(parent, tag, raw)
+                else:
+                    sq = False
                 if not (sels or needs_all or sq):
                     continue
                 kw = keyword_of(tag)
@@ -608,6 +631,7 @@ class _Run:
         dynamic = plan._dynamic
         dyn_sorted = plan._dynamic_sorted
         rj = plan._rj
+        group_sel = plan._group_selectors
         for entry in self.entries:
             ids = [s for s in entry.sels if s < n]
             if dyn_sorted:
@@ -637,14 +661,17 @@ class _Run:
                     self._jitter(act, entry)
                 elif kind == "BLANK":
                     old = self._vr(entry)
-                    entry.value = Sequence([]) if entry.sq else empty_value_for_VR(old)
+                    # upstream sets the value to None (text VRs then print as None, read
+                    # back from a file as ""); a sequence becomes empty
+                    entry.value = Sequence([]) if entry.sq else None
                     entry.changed = True
                     if entry.sq:
                         entry.kill = min(entry.kill, aid)
                     self._record(entry, act, old)
                 elif kind == "REMOVE":
-                    if any(s in rj and (s not in dynamic or self._dyn_match(s, entry, "REPLACE"))
-                           for s in ids):
+                    # as upstream: a REPLACE/JITTER selecting the element (by any expression
+                    # but a values:/fields: group) cancels its removal
+                    if any(s in rj and s not in group_sel for s in ids):
                         continue
                     if act.value is not None:
                         cond = self._resolve(act, entry)
@@ -716,8 +743,6 @@ class _Run:
 
     def _jitter(self, act: CompiledAction, entry: _Entry) -> None:
         current = self._current(entry)
-        if entry.sq:
-            raise ApplyError(f"{self._where(act, entry)}: JITTER cannot shift a sequence")
         try:
             if not current:
                 return
@@ -738,7 +763,7 @@ class _Run:
             entry.changed = True
             self._record(entry, act, vr)
         elif result.status == "unparseable":
-            entry.value = empty_value_for_VR(vr)
+            entry.value = None
             entry.changed = True
             self._record(entry, act, vr, f"{result.detail}; blanked (cannot shift)")
         elif result.status == "not_date":

@@ -26,16 +26,22 @@ from typing import Any, NamedTuple
 
 from pydicom.datadict import DicomDictionary, keyword_dict
 
+from deid.engine.walk import element_name, keyword_of, stripped_tag, tag_string
 from deid.errors import PlanError
 from deid.recipe.ast import FieldExpr
-from deid.engine.walk import element_name, keyword_of, stripped_tag, tag_string
 
-__all__ = ["Selector", "ElementKey", "compile_selector", "static_match", "candidates",
-           "DYNAMIC_KINDS"]
+__all__ = [
+    "DYNAMIC_KINDS",
+    "ElementKey",
+    "Selector",
+    "candidates",
+    "compile_selector",
+    "static_match",
+]
 
 #: Selector kinds decided per file (not memoisable).
 DYNAMIC_KINDS = frozenset({"values", "fields", "nested_uid"})
-_NESTED_UID = re.compile(r"^\([0-9a-f]{4},[0-9a-f]{4}\)(__\d+__\([0-9a-f]{4},[0-9a-f]{4}\))+$", re.I)
+_NESTED_UID = re.compile(r"^\([0-9a-f]{4},[0-9a-f]{4}\)(__\d+__\([0-9a-f]{4},[0-9a-f]{4}\))+$", re.IGNORECASE)
 
 
 class ElementKey(NamedTuple):

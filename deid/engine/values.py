@@ -26,8 +26,14 @@ from typing import Any
 from pydicom import config as _config
 from pydicom.valuerep import validate_value
 
-__all__ = ["ValueConversionError", "convert_value", "check_value", "INT_VRS", "FLOAT_VRS",
-           "BYTES_VRS"]
+__all__ = [
+    "BYTES_VRS",
+    "FLOAT_VRS",
+    "INT_VRS",
+    "ValueConversionError",
+    "check_value",
+    "convert_value",
+]
 
 INT_VRS = frozenset({"SL", "SS", "SV", "UL", "US", "UV"})
 FLOAT_VRS = frozenset({"FL", "FD"})

@@ -7,7 +7,7 @@ breadth-first, with upstream's two identifier forms:
 * name form: ``ReferencedStudySequence__ReferencedSOPClassUID`` (keywords, no indexes; private
   and unknown elements contribute ``""``).
 
-File meta elements come after the dataset's and are flagged ``is_filemeta``. Elements in the skip
+File meta elements come right after the top-level ones and are flagged ``is_filemeta``. Elements in the skip
 list are left out at every depth, with their children.
 
 Examples
@@ -26,7 +26,8 @@ Examples
 from __future__ import annotations
 
 from collections import deque
-from typing import Any, Iterable, Iterator, NamedTuple
+from collections.abc import Iterable, Iterator
+from typing import Any, NamedTuple
 
 from pydicom.datadict import (
     dictionary_description,
@@ -45,17 +46,17 @@ __all__ = [
     "DEFAULT_SKIP_TAGS",
     "Field",
     "FieldItem",
-    "iter_fields",
-    "skip_tags",
-    "tag_string",
-    "stripped_tag",
-    "keyword_of",
+    "child_name",
+    "child_uid",
     "element_name",
-    "private_creator",
     "is_private",
     "is_sequence",
-    "child_uid",
-    "child_name",
+    "iter_fields",
+    "keyword_of",
+    "private_creator",
+    "skip_tags",
+    "stripped_tag",
+    "tag_string",
 ]
 
 #: Upstream's default skip list (``config.json["get"]["skip"]``).
@@ -236,7 +237,7 @@ class Field:
     ('(0010,0010)', '00100010', 'PatientName')
     """
 
-    __slots__ = ("element", "name", "uid", "is_filemeta")
+    __slots__ = ("element", "is_filemeta", "name", "uid")
 
     def __init__(self, element: DataElement, name: str, uid: str, is_filemeta: bool = False):
         self.element = element
@@ -321,8 +322,8 @@ def iter_fields(
 ) -> Iterator[FieldItem]:
     """Yield every non-skipped element as ``(uid, name, element, parent, is_filemeta)``.
 
-    Order: the dataset breadth-first (top level in tag order, then the items of each sequence in
-    turn), then the file meta elements. With ``expand_sequences=False`` only top-level elements
+    Order (upstream's): the top-level elements in tag order, the file meta elements, then the
+    items of each sequence in turn, breadth-first. With ``expand_sequences=False`` only top-level elements
     (sequences included) are yielded.
 
     Parameters
@@ -346,9 +347,12 @@ def iter_fields(
     [('(0010,0020)', 'PatientID', False)]
     """
     tags = skip_tags(skip, disable_skip)
-    queue: deque[tuple[Dataset, str | None, str | None]] = deque([(ds, None, None)])
+    queue: deque[tuple[Dataset, str | None, str | None, bool]] = deque([(ds, None, None, False)])
+    meta = getattr(ds, "file_meta", None)
+    if include_file_meta and meta is not None:
+        queue.append((meta, None, None, True))
     while queue:
-        parent, uid_prefix, name_prefix = queue.popleft()
+        parent, uid_prefix, name_prefix, is_meta = queue.popleft()
         for tag in sorted(parent._dict):
             if tag in tags:
                 continue
@@ -358,13 +362,7 @@ def iter_fields(
                 uid, name = tag_string(tag), kw
             else:
                 uid, name = f"{uid_prefix}__{tag_string(tag)}", f"{name_prefix}__{kw}"
-            yield FieldItem(uid, name, elem, parent, False)
+            yield FieldItem(uid, name, elem, parent, is_meta and uid_prefix is None)
             if expand_sequences and elem.VR == "SQ" and elem.value is not None:
                 for index, item in enumerate(elem.value):
-                    queue.append((item, f"{uid}__{index}", name))
-    meta = getattr(ds, "file_meta", None)
-    if include_file_meta and meta is not None:
-        for tag in sorted(meta._dict):
-            if tag in tags:
-                continue
-            yield FieldItem(tag_string(tag), keyword_of(tag), meta[tag], meta, True)
+                    queue.append((item, f"{uid}__{index}", name, False))

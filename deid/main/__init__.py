@@ -13,11 +13,11 @@ Examples
 from __future__ import annotations
 
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from deid.cli.main import get_parser
 
-__all__ = ["main", "get_parser"]
+__all__ = ["get_parser", "main"]
 
 
 def main(argv: Sequence[str] | None = None) -> None:

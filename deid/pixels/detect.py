@@ -46,7 +46,9 @@ _REGION_FIELDS = (
 
 
 def _where(span: Span) -> str:
-    return "" if span.line == 0 else f"{span}: "
+    if span.file == "<code>":
+        return ""
+    return f"{span.file}: " if span.line == 0 else f"{span}: "
 
 
 def extract_coordinates(ds: Dataset, field: str) -> list[str]:

@@ -20,14 +20,13 @@ True
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 from deid.engine.changelog import Change, RuleRef
-from deid.errors import ProfileError
 from deid.profiles.compose import (
     PROFILES,
-    EffectiveRule,
     effective_rules,
     normalize_options,
     rules_to_recipe,
@@ -36,15 +35,15 @@ from deid.profiles.table import DEFAULT_EDITION, OPTION_IDS, format_tag, load_ta
 from deid.recipe.ast import Recipe
 
 __all__ = [
-    "available_profiles",
-    "available_options",
-    "profile_recipe",
-    "profile_plan",
-    "ProfileSteps",
-    "profile_post",
     "ExplainRow",
-    "explain_rules",
+    "ProfileSteps",
+    "available_options",
+    "available_profiles",
     "explain",
+    "explain_rules",
+    "profile_plan",
+    "profile_post",
+    "profile_recipe",
 ]
 
 
@@ -91,8 +90,11 @@ def available_options(edition: str = DEFAULT_EDITION, *, detailed: bool = False)
     for oid in OPTION_IDS:
         info = table.options[oid]
         rows = sum(1 for r in table.rows if oid in r.options)
-        out.append(OptionDescription(oid, info.title, info.code, info.scheme, rows,
-                                     info.column is not None))
+        out.append(
+            OptionDescription(
+                oid, info.title, info.code, info.scheme, rows, info.column is not None
+            )
+        )
     return out
 
 
@@ -150,20 +152,38 @@ class ProfileSteps:
             n = clean_content_items(ds, self.options, _content_replacer(context), table)
             if n:
                 changes.append(
-                    Change("(0040,A730)", 0x0040A730, "ContentSequence", "CLEAN", ref, "SQ",
-                           f"{n} content item(s) cleaned by Table E.3.4-1")
+                    Change(
+                        "(0040,A730)",
+                        0x0040A730,
+                        "ContentSequence",
+                        "CLEAN",
+                        ref,
+                        "SQ",
+                        f"{n} content item(s) cleaned by Table E.3.4-1",
+                    )
                 )
         if self.mark:
             mark_dataset(ds, self.options, table)
-            for tag, kw in ((0x00120062, "PatientIdentityRemoved"),
-                            (0x00120063, "DeidentificationMethod"),
-                            (0x00120064, "DeidentificationMethodCodeSequence"),
-                            (0x00280303, "LongitudinalTemporalInformationModified")):
+            for tag, kw in (
+                (0x00120062, "PatientIdentityRemoved"),
+                (0x00120063, "DeidentificationMethod"),
+                (0x00120064, "DeidentificationMethodCodeSequence"),
+                (0x00280303, "LongitudinalTemporalInformationModified"),
+            ):
                 changes.append(Change(format_tag(tag), tag, kw, "ADD", ref, None, None))
         if self.rebuild_meta:
             rebuild_file_meta(ds)
-            changes.append(Change("(0002,0000)", 0x00020000, "FileMetaInformation", "REPLACE",
-                                  ref, None, "file meta rebuilt, preamble cleared"))
+            changes.append(
+                Change(
+                    "(0002,0000)",
+                    0x00020000,
+                    "FileMetaInformation",
+                    "REPLACE",
+                    ref,
+                    None,
+                    "file meta rebuilt, preamble cleared",
+                )
+            )
         extra = getattr(context, "extra", None)
         if isinstance(extra, dict):
             extra.pop("ps315_state", None)
@@ -321,8 +341,14 @@ def explain_rules(
         if rule.function:
             action += f" {rule.function}"
         out.append(
-            ExplainRow(row.tag_text, _keyword(row), row.name, action, rule.why,
-                       f"PS3.15 {table.edition} Table E.1-1:{row.line}")
+            ExplainRow(
+                row.tag_text,
+                _keyword(row),
+                row.name,
+                action,
+                rule.why,
+                f"PS3.15 {table.edition} Table E.1-1:{row.line}",
+            )
         )
         if row.kind == "tag" and row.tag is not None:
             index[row.tag] = len(out) - 1
@@ -335,8 +361,12 @@ def explain_rules(
                 if tag is not None and tag in index:
                     base = out[index[tag]]
                     out[index[tag]] = ExplainRow(
-                        base.tag, base.keyword, base.name, out_row.action,
-                        f"{out_row.why} (overrides: {base.action}, {base.why})", out_row.source,
+                        base.tag,
+                        base.keyword,
+                        base.name,
+                        out_row.action,
+                        f"{out_row.why} (overrides: {base.action}, {base.why})",
+                        out_row.source,
                     )
                 else:
                     out.append(out_row)

@@ -21,12 +21,13 @@ Examples
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 __all__ = [
     "DUMMY_BY_VR",
-    "dummy_value",
     "IDENTIFYING_KEYWORDS",
+    "dummy_value",
     "identifying_terms",
     "mask_terms",
 ]
@@ -137,13 +138,41 @@ def _date_spellings(value: str) -> list[str]:
     ]
 
 
+_WANTED_TAGS: dict[int, str] | None = None
+
+
+def _wanted() -> dict[int, str]:
+    global _WANTED_TAGS
+    if _WANTED_TAGS is None:
+        from pydicom.datadict import tag_for_keyword
+
+        _WANTED_TAGS = {int(tag_for_keyword(k)): k for k in IDENTIFYING_KEYWORDS}
+    return _WANTED_TAGS
+
+
+def _is_sq(ds: Any, tag: int, raw: Any) -> bool:
+    vr = getattr(raw, "VR", None)
+    if vr == "SQ":
+        return True
+    if vr in (None, "UN") and not (tag >> 16) & 1:
+        from pydicom.datadict import dictionary_VR
+
+        try:
+            return bool(dictionary_VR(tag) == "SQ")
+        except KeyError:
+            return False
+    return False
+
+
 def _walk(ds: Any) -> Iterable[Any]:
-    for elem in ds:
-        if elem.VR == "SQ":
-            for item in elem.value or []:
+    """Yield the identifying elements of ``ds`` at any depth, converting only those."""
+    wanted = _wanted()
+    for tag, raw in list(ds._dict.items()):
+        if tag in wanted:
+            yield ds[tag]
+        elif _is_sq(ds, tag, raw):
+            for item in ds[tag].value or []:
                 yield from _walk(item)
-        else:
-            yield elem
 
 
 def identifying_terms(ds: Any, extra: Iterable[str] = ()) -> tuple[str, ...]:
@@ -161,14 +190,8 @@ def identifying_terms(ds: Any, extra: Iterable[str] = ()) -> tuple[str, ...]:
     >>> "Doe" in terms and "1970-01-02" in terms and "A" not in terms
     True
     """
-    from pydicom.datadict import keyword_for_tag
-
-    wanted = set(IDENTIFYING_KEYWORDS)
-    found: set[str] = set(t for t in extra if t and len(t) >= _MIN_PART)
+    found: set[str] = {t for t in extra if t and len(t) >= _MIN_PART}
     for elem in _walk(ds):
-        keyword = elem.keyword or keyword_for_tag(elem.tag)
-        if keyword not in wanted:
-            continue
         values = elem.value if elem.VM > 1 else [elem.value]
         for value in values:
             if value is None:

@@ -33,8 +33,8 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 from deid.errors import ProfileError
 from deid.profiles.table import (
@@ -49,15 +49,15 @@ from deid.profiles.table import (
 from deid.recipe.ast import Action, FieldExpr, Recipe, Span, Value
 
 __all__ = [
-    "PROFILES",
     "FUNCTION_NAMES",
     "KEYED_IDENTITY",
+    "PROFILES",
     "EffectiveRule",
-    "normalize_options",
     "effective_code",
     "effective_rules",
-    "rules_to_recipe",
+    "normalize_options",
     "private_mask_exprs",
+    "rules_to_recipe",
 ]
 
 #: Profile names accepted by :func:`effective_rules` (aliases -> canonical).
@@ -354,9 +354,7 @@ def rules_to_recipe(
         elif row.kind == "tag_mask":
             assert row.tag is not None and row.mask is not None
             fields = [
-                FieldExpr(
-                    kind="tag_mask", text=row.tag_text, span=span, tag=row.tag, mask=row.mask
-                )
+                FieldExpr(kind="tag_mask", text=row.tag_text, span=span, tag=row.tag, mask=row.mask)
             ]
         else:
             assert row.tag is not None

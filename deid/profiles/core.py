@@ -24,8 +24,9 @@ True
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 from deid.errors import ProfileError, RejectedError
 from deid.profiles.compose import normalize_options
@@ -33,13 +34,13 @@ from deid.profiles.private import SafePrivateDefinition
 from deid.profiles.table import DEFAULT_EDITION, load_table
 
 __all__ = [
-    "RuleSet",
-    "DICOMRuleSets",
-    "get_dicom_rule_sets",
-    "Profile",
-    "Core",
-    "create_default_core",
     "DEFAULT_OPTIONS",
+    "Core",
+    "DICOMRuleSets",
+    "Profile",
+    "RuleSet",
+    "create_default_core",
+    "get_dicom_rule_sets",
 ]
 
 #: Options of :func:`create_default_core` (clean-pixel-data is added with a location list).
@@ -119,10 +120,18 @@ class DICOMRuleSets:
         return [self.basic_profile] + [
             getattr(self, n)
             for n in (
-                "retain_safe_private", "retain_uid", "retain_device_id",
-                "retain_institution_id", "retain_patient_chars", "retain_long_full_dates",
-                "retain_long_modified_dates", "clean_descriptors", "clean_structured_content",
-                "clean_graphics", "clean_pixel_data", "clean_recognizable_visual_features",
+                "retain_safe_private",
+                "retain_uid",
+                "retain_device_id",
+                "retain_institution_id",
+                "retain_patient_chars",
+                "retain_long_full_dates",
+                "retain_long_modified_dates",
+                "clean_descriptors",
+                "clean_structured_content",
+                "clean_graphics",
+                "clean_pixel_data",
+                "clean_recognizable_visual_features",
             )
         ]
 
@@ -172,20 +181,6 @@ class Profile:
         return f"Profile(options={list(self.options)!r})"
 
 
-def _matching_location(location_list: Any, ds: Any) -> Any:
-    if location_list is None:
-        return None
-    for name in ("get_matching", "match", "find"):
-        method = getattr(location_list, name, None)
-        if callable(method):
-            return method(ds)
-    for location in getattr(location_list, "locations", location_list) or []:
-        test = getattr(location, "exists_in", None) or getattr(location, "matches", None)
-        if callable(test) and test(ds):
-            return location
-    return None
-
-
 class Core:
     """Compiles a :class:`Profile` once and de-identifies datasets with it.
 
@@ -194,9 +189,10 @@ class Core:
     profile : Profile
         The rule sets.
     location_list : PIILocationList, optional
-        Known burned-in PII locations (``deid.pixels.locations``). A dataset flagged with
-        Burned In Annotation ``YES`` is rejected (``RejectedError``) unless a location matches;
-        the matching areas are then cleaned by the pixel module.
+        Known burned-in PII locations (``deid.pixels.locations``); matching areas are blanked
+        by :func:`deid.pixels.process.process_pixels` before the header rules run. A dataset
+        flagged Burned In Annotation ``YES`` that no location covers is rejected
+        (``RejectedError``), unchanged.
     safe_private_definition : SafePrivateDefinition, optional
         Private tags to keep (with the Retain Safe Private option); default Table E.3.10-1.
     key : str, bytes or Key, optional
@@ -252,28 +248,28 @@ class Core:
         if self.record_crosswalk:
             extra["ps315_record"] = True
             extra["ps315_crosswalk"] = self.crosswalk
-        return Context(key=self.key, uid_map=self.uid_map, date_offsets=self.date_offsets,
-                       filename=filename, extra=extra)
+        return Context(
+            key=self.key,
+            uid_map=self.uid_map,
+            date_offsets=self.date_offsets,
+            filename=filename,
+            extra=extra,
+        )
 
-    def _pixels(self, ds: Any) -> None:
+    def _pixels(self, ds: Any) -> Any:
+        """Run the pixel step (PII locations); reject what cannot be made safe."""
         burned = str(ds.get("BurnedInAnnotation", "") or "").strip().upper()
-        if burned != "YES":
-            return
+        if self.location_list is None and burned != "YES":
+            return None
         where = getattr(ds, "filename", None) or "dataset"
-        location = _matching_location(self.location_list, ds)
-        if location is None:
-            raise RejectedError(
-                f"{where}: (0028,0301) BurnedInAnnotation is YES and no PII location matches; "
-                "pass a location_list covering it"
-            )
-        try:
-            from deid.pixels import locations as _loc
-        except ImportError as exc:  # pragma: no cover - pixel module absent
-            raise RejectedError(f"{where}: pixel cleaning is not available ({exc})") from exc
-        clean = getattr(_loc, "clean_locations", None) or getattr(_loc, "apply_location", None)
-        if clean is None:
-            raise RejectedError(f"{where}: deid.pixels.locations cannot clean PII locations")
-        clean(ds, location)
+        if "PixelData" not in ds:
+            return None
+        from deid.pixels.process import process_pixels
+
+        outcome = process_pixels(ds, None, locations=self.location_list)
+        if outcome.status == "rejected":
+            raise RejectedError(f"{where}: {outcome.reason}")
+        return outcome
 
     def deidentify(self, dataset: Any) -> Any:
         """De-identify ``dataset`` in place and return it.

@@ -9,4 +9,4 @@ Examples
 
 from deid.profiles.core import DEFAULT_OPTIONS, create_default_core, get_dicom_rule_sets
 
-__all__ = ["create_default_core", "get_dicom_rule_sets", "DEFAULT_OPTIONS"]
+__all__ = ["DEFAULT_OPTIONS", "create_default_core", "get_dicom_rule_sets"]

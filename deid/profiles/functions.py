@@ -28,26 +28,28 @@ True
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field as dc_field
-from typing import Any, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from dataclasses import field as dc_field
+from typing import Any
 
 from deid.engine import keys as _keys
 from deid.profiles.cleaning import dummy_value, identifying_terms, mask_terms
 
 __all__ = [
     "ProfileState",
-    "prepare",
-    "state_for",
-    "resolve_parent",
     "is_safe_private",
-    "ps315_dummy",
-    "ps315_uid",
-    "ps315_pseudonym",
-    "ps315_name",
-    "ps315_shift",
+    "prepare",
     "ps315_clean_text",
+    "ps315_dummy",
+    "ps315_name",
     "ps315_private_unsafe",
+    "ps315_pseudonym",
+    "ps315_shift",
+    "ps315_uid",
     "register_all",
+    "resolve_parent",
+    "state_for",
 ]
 
 _STATE_KEY = "ps315_state"
@@ -113,8 +115,9 @@ def prepare(ds: Any, context: Any = None) -> ProfileState:
 
     definition = extra.get("ps315_safe_private") if isinstance(extra, dict) else None
     definition = definition or default_definition()
-    state = ProfileState(id(ds), patient, identifying_terms(ds, more), None,
-                         definition.safe_set(ds))
+    state = ProfileState(
+        id(ds), patient, identifying_terms(ds, more), None, definition.safe_set(ds)
+    )
     if isinstance(extra, dict):
         extra[_STATE_KEY] = state
     return state
@@ -165,8 +168,14 @@ def _join(values: list[str], element: Any) -> Any:
     return values
 
 
-def ps315_dummy(dicom: Any = None, value: Any = None, field: Any = None, item: Any = None,
-                context: Any = None, **extras: Any) -> Any:
+def ps315_dummy(
+    dicom: Any = None,
+    value: Any = None,
+    field: Any = None,
+    item: Any = None,
+    context: Any = None,
+    **extras: Any,
+) -> Any:
     """D: a dummy value valid for the element's VR (``19000101``, ``ANONYMIZED``, 0 ...).
 
     UIDs get keyed UIDs and person names keyed names, so that D never breaks references.
@@ -181,8 +190,14 @@ def ps315_dummy(dicom: Any = None, value: Any = None, field: Any = None, item: A
     return dummy_value(vr)
 
 
-def ps315_uid(dicom: Any = None, value: Any = None, field: Any = None, item: Any = None,
-              context: Any = None, **extras: Any) -> Any:
+def ps315_uid(
+    dicom: Any = None,
+    value: Any = None,
+    field: Any = None,
+    item: Any = None,
+    context: Any = None,
+    **extras: Any,
+) -> Any:
     """U: ``2.25.<int>`` from the HMAC of the original UID (each value of a multi-valued UI).
 
     The map is shared through ``context.uid_map``; an empty UID stays empty.
@@ -211,8 +226,14 @@ def ps315_uid(dicom: Any = None, value: Any = None, field: Any = None, item: Any
     return _join(out, element)
 
 
-def ps315_pseudonym(dicom: Any = None, value: Any = None, field: Any = None, item: Any = None,
-                    context: Any = None, **extras: Any) -> Any:
+def ps315_pseudonym(
+    dicom: Any = None,
+    value: Any = None,
+    field: Any = None,
+    item: Any = None,
+    context: Any = None,
+    **extras: Any,
+) -> Any:
     """Keyed pseudonym for an identifier, valid for the element's VR (lookup table first)."""
     element = _element(field)
     if element is None:
@@ -238,8 +259,14 @@ def ps315_pseudonym(dicom: Any = None, value: Any = None, field: Any = None, ite
     return _join(out, element)
 
 
-def ps315_name(dicom: Any = None, value: Any = None, field: Any = None, item: Any = None,
-               context: Any = None, **extras: Any) -> Any:
+def ps315_name(
+    dicom: Any = None,
+    value: Any = None,
+    field: Any = None,
+    item: Any = None,
+    context: Any = None,
+    **extras: Any,
+) -> Any:
     """Keyed person name ``ANON^<letters>`` (lookup table first); empty stays empty."""
     element = _element(field)
     if element is None:
@@ -276,8 +303,14 @@ def _offset(dicom: Any, context: Any) -> int:
     return days
 
 
-def ps315_shift(dicom: Any = None, value: Any = None, field: Any = None, item: Any = None,
-                context: Any = None, **extras: Any) -> Any:
+def ps315_shift(
+    dicom: Any = None,
+    value: Any = None,
+    field: Any = None,
+    item: Any = None,
+    context: Any = None,
+    **extras: Any,
+) -> Any:
     """C (modified dates): DA/DT moved by the patient's keyed whole-day offset; TM unchanged.
 
     A value that is not a valid date is emptied (fail closed).
@@ -289,7 +322,7 @@ def ps315_shift(dicom: Any = None, value: Any = None, field: Any = None, item: A
     vr = _vr(element)
     raw = element.value
     if raw is None or raw == "":
-        return "" if vr in ("DA", "DT", "TM") else raw
+        return ""
     text = "\\".join(str(v) for v in _values(element))
     if vr not in ("DA", "DT"):
         return raw
@@ -299,8 +332,14 @@ def ps315_shift(dicom: Any = None, value: Any = None, field: Any = None, item: A
         return ""
 
 
-def ps315_clean_text(dicom: Any = None, value: Any = None, field: Any = None, item: Any = None,
-                     context: Any = None, **extras: Any) -> Any:
+def ps315_clean_text(
+    dicom: Any = None,
+    value: Any = None,
+    field: Any = None,
+    item: Any = None,
+    context: Any = None,
+    **extras: Any,
+) -> Any:
     """C (descriptors): the text kept with the dataset's identifying values masked."""
     element = _element(field)
     if element is None:
@@ -308,10 +347,12 @@ def ps315_clean_text(dicom: Any = None, value: Any = None, field: Any = None, it
     state = state_for(dicom, context)
     vr = _vr(element)
     if vr not in ("LO", "LT", "SH", "ST", "UT", "UC", "PN", "CS", "AE"):
-        return element.value if vr != "UN" else b""
+        if vr == "UN":
+            return b""
+        return "" if element.value is None else element.value
     out = [mask_terms(str(v), state.terms) for v in _values(element)]
     if not out:
-        return element.value
+        return ""
     return _join(out, element)
 
 
@@ -387,8 +428,14 @@ def is_safe_private(
     return (group, creator.strip().upper(), elem & 0xFF) in safe
 
 
-def ps315_private_unsafe(dicom: Any = None, value: Any = None, field: Any = None,
-                         item: Any = None, context: Any = None, **extras: Any) -> bool:
+def ps315_private_unsafe(
+    dicom: Any = None,
+    value: Any = None,
+    field: Any = None,
+    item: Any = None,
+    context: Any = None,
+    **extras: Any,
+) -> bool:
     """Condition of ``REMOVE`` on private elements: True (remove) unless known safe."""
     element = _element(field)
     if element is None:
@@ -398,7 +445,7 @@ def ps315_private_unsafe(dicom: Any = None, value: Any = None, field: Any = None
     parent = resolve_parent(dicom, uid) if "__" in uid else dicom
     try:
         return not is_safe_private(parent, int(element.tag), state.safe_private)
-    except Exception:  # anything odd about the element: not safe
+    except Exception:  # noqa: BLE001 - anything odd about the element: not safe
         return True
 
 

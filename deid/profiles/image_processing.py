@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["PIILocation", "PIILocationList", "SquareArea"]
+__all__ = ["PIILocation", "PIILocationList", "SquareArea"]  # noqa: F822 (resolved lazily)
 
 
 def __getattr__(name: str) -> Any:

@@ -28,7 +28,8 @@ Examples
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence as DicomSequence
@@ -36,13 +37,13 @@ from pydicom.sequence import Sequence as DicomSequence
 from deid.profiles.table import DEFAULT_EDITION, Table, load_table
 
 __all__ = [
+    "CONTENT_SEQUENCES",
     "IMPLEMENTATION_CLASS_UID",
     "IMPLEMENTATION_VERSION_NAME",
-    "CONTENT_SEQUENCES",
-    "method_text",
-    "mark_dataset",
-    "rebuild_file_meta",
     "clean_content_items",
+    "mark_dataset",
+    "method_text",
+    "rebuild_file_meta",
 ]
 
 
@@ -51,7 +52,7 @@ def _version() -> str:
         from importlib.metadata import version
 
         return version("deid")
-    except Exception:  # pragma: no cover - not installed
+    except Exception:  # noqa: BLE001  # pragma: no cover - not installed
         return "0"
 
 
@@ -90,9 +91,7 @@ def method_text(options: Sequence[str], table: Table | None = None) -> list[str]
     return out
 
 
-def mark_dataset(
-    ds: Dataset, options: Sequence[str] = (), table: Table | None = None
-) -> None:
+def mark_dataset(ds: Dataset, options: Sequence[str] = (), table: Table | None = None) -> None:
     """Write the attributes a conforming de-identifier adds (see module docstring)."""
     tbl = table or load_table(DEFAULT_EDITION)
     ds.PatientIdentityRemoved = "YES"

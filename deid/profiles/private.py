@@ -22,18 +22,19 @@ frozenset()
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from deid.errors import ProfileError
 
 __all__ = [
     "PrivateTag",
-    "parse_private_tag",
     "SafePrivateBlock",
     "SafePrivateDefinition",
     "default_definition",
+    "parse_private_tag",
 ]
 
 _TAG_RE = re.compile(r"^\s*\(?([0-9A-Fa-f]{4})\s*\[(.+)\]\s*(?:xx)?([0-9A-Fa-f]{2})\)?\s*$")
@@ -116,7 +117,7 @@ class SafePrivateBlock:
             return True
         try:
             return bool(self.criterion(ds))
-        except Exception:
+        except Exception:  # noqa: BLE001 - a failing criterion means "not safe" (fail closed)
             return False
 
 
@@ -152,7 +153,7 @@ class SafePrivateDefinition:
         """Creators (upper-cased) with at least one safe tag in ``group`` for ``ds``."""
         return {c for g, c, _ in self.safe_set(ds) if g == group}
 
-    def __add__(self, other: "SafePrivateDefinition") -> "SafePrivateDefinition":
+    def __add__(self, other: SafePrivateDefinition) -> SafePrivateDefinition:
         return SafePrivateDefinition(list(self.blocks) + list(other.blocks))  # type: ignore[arg-type]
 
 

@@ -18,25 +18,26 @@ Examples
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
-from typing import Any, Mapping
+from typing import Any
 
 from deid.errors import ProfileError
 
 __all__ = [
     "DEFAULT_EDITION",
-    "OPTION_IDS",
     "OPTION_ALIASES",
-    "Row",
+    "OPTION_IDS",
     "ConceptRow",
-    "SafePrivateRow",
     "OptionInfo",
+    "Row",
+    "SafePrivateRow",
     "Table",
     "available_editions",
-    "load_table",
     "format_tag",
+    "load_table",
 ]
 
 #: The newest edition shipped.

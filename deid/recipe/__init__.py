@@ -28,13 +28,13 @@ if TYPE_CHECKING:  # pragma: no cover
     )
 
 __all__ = [
+    "format_recipe",
+    "load_recipe",
+    "parse_field_expr",
     "parse_recipe",
     "parse_recipe_with_diagnostics",
-    "load_recipe",
-    "stack",
-    "parse_field_expr",
     "parse_value",
-    "format_recipe",
+    "stack",
 ]
 
 _HOME = {name: "deid.recipe.parser" for name in __all__}

@@ -17,19 +17,21 @@ from __future__ import annotations
 
 import importlib
 import re
+from collections.abc import Iterable
 from functools import lru_cache
-from typing import Iterable
 
 from deid.diagnostics import Diagnostic, suggest
 from deid.recipe.ast import ACTIONS, VALUE_FILTERS, Action, FieldExpr, Recipe, Span, Value
 
 __all__ = [
-    "check_recipe",
     "BUILTIN_FUNCTIONS",
-    "known_functions",
-    "keyword_tag",
-    "is_legacy_keyword",
     "VRS",
+    "check_recipe",
+    "element_name_keyword",
+    "is_legacy_keyword",
+    "keyword_tag",
+    "known_functions",
+    "suggest_keyword",
 ]
 
 #: ``deid_func:`` names every run provides (upstream's built-ins).
@@ -70,6 +72,39 @@ def _keywords() -> tuple[dict[str, int], dict[str, str], dict[str, str]]:
             if old != keyword and old.lower() not in lower:
                 legacy[old.lower()] = keyword
     return exact, lower, legacy
+
+
+@lru_cache(maxsize=1)
+def _names() -> dict[str, str]:
+    from pydicom.datadict import DicomDictionary
+
+    return {entry[2].lower(): entry[4] for entry in DicomDictionary.values() if entry[4]}
+
+
+def element_name_keyword(name: str) -> str | None:
+    """Keyword of a DICOM element *name* (``Patient's Name``), case-insensitive, or None.
+
+    Upstream matches element names too; they can only be given through the API (a name with a
+    space or an apostrophe cannot be written in a recipe line).
+
+    Examples
+    --------
+    >>> element_name_keyword("Patient's Name")
+    'PatientName'
+    """
+    return _names().get(name.strip().lower())
+
+
+@lru_cache(maxsize=1024)
+def suggest_keyword(word: str) -> str | None:
+    """Closest DICOM keyword to ``word`` (cached; the dictionary has ~5000 keywords).
+
+    Examples
+    --------
+    >>> suggest_keyword("PatientNam")
+    'PatientName'
+    """
+    return suggest(word, list(_keywords()[0]), cutoff=0.8)
 
 
 def keyword_tag(keyword: str) -> int | None:
@@ -121,8 +156,8 @@ def known_functions(extra: Iterable[str] = ()) -> set[str]:
             try:
                 names.update(str(n) for n in fn())
                 return names
-            except Exception:  # noqa: BLE001
-                pass
+            except Exception:  # noqa: BLE001, S112 - a broken registry adds no names
+                continue
     for attr in ("REGISTRY", "FUNCTIONS", "BUILTINS", "_REGISTRY", "registry"):
         reg = getattr(mod, attr, None)
         if isinstance(reg, dict):
@@ -139,7 +174,9 @@ class _Checker:
         self.fields = [g.name for g in recipe.fields]
         self.diags: list[Diagnostic] = []
 
-    def err(self, code: str, msg: str, span: Span, hint: str | None = None, lenient: bool = False) -> None:
+    def err(
+        self, code: str, msg: str, span: Span, hint: str | None = None, lenient: bool = False
+    ) -> None:
         sev = "warning" if (lenient and not self.strict) else "error"
         self.diags.append(Diagnostic(code, sev, msg, span, hint))
 
@@ -148,23 +185,37 @@ class _Checker:
 
     # -- field expressions ----------------------------------------------------------------------
     def keyword(self, word: str, span: Span, action: str | None) -> None:
-        if keyword_tag(word) is not None:
+        if keyword_tag(word) is not None or element_name_keyword(word) is not None:
+            return
+        if word.lower() in ("allfields", "allexcept"):
+            self.err(
+                "E109",
+                f"'{word}' is not a field expression",
+                span,
+                f"'{word}' is documented by pydicom/deid but was never implemented (it matched "
+                "nothing); use 'all' or 'except:REGEX'",
+            )
             return
         legacy = is_legacy_keyword(word)
         if legacy and action in ("REMOVE", "BLANK", "KEEP"):
             self.warn(
-                "W103", f"'{word}' is an old pydicom spelling; it matches no element", span,
+                "W103",
+                f"'{word}' is an old pydicom spelling; it matches no element",
+                span,
                 f"did you mean '{legacy}'?",
             )
             return
         if word.upper() in ACTIONS and word.islower() and action in ("REMOVE", "BLANK", "KEEP"):
             self.warn("W103", f"'{word}' is not a DICOM keyword; the line matches no element", span)
             return
-        exact, _, _ = _keywords()
-        guess = legacy or suggest(word, list(exact), cutoff=0.8)
+        guess = legacy or suggest_keyword(word)
         self.err(
-            "E110", f"unknown DICOM keyword '{word}'", span,
-            f"did you mean '{guess}'?" if guess else "use a keyword from the DICOM dictionary, a tag "
+            "E110",
+            f"unknown DICOM keyword '{word}'",
+            span,
+            f"did you mean '{guess}'?"
+            if guess
+            else "use a keyword from the DICOM dictionary, a tag "
             "(gggg,eeee) or an expander such as contains:",
             lenient=True,
         )
@@ -182,7 +233,9 @@ class _Checker:
         elif kind in ("contains", "startswith", "endswith", "except"):
             regex = fe.arg or ""
             if not regex:
-                self.err("E111", f"'{kind}:' needs a regular expression", fe.span, f"e.g. {kind}:Date")
+                self.err(
+                    "E111", f"'{kind}:' needs a regular expression", fe.span, f"e.g. {kind}:Date"
+                )
                 return
             try:
                 re.compile(regex.lower(), re.IGNORECASE)
@@ -191,26 +244,42 @@ class _Checker:
         elif kind == "select_vr":
             if (fe.arg or "") not in VRS:
                 guess = suggest(fe.arg or "", VRS, 0.5)
-                self.err("E120", f"unknown VR '{fe.arg}' in '{fe.text}'", fe.span,
-                         f"did you mean 'select:vr:{guess}'?" if guess else "e.g. select:vr:PN")
+                self.err(
+                    "E120",
+                    f"unknown VR '{fe.arg}' in '{fe.text}'",
+                    fe.span,
+                    f"did you mean 'select:vr:{guess}'?" if guess else "e.g. select:vr:PN",
+                )
         elif kind == "select_group":
             if fe.group is None or not re.fullmatch(r"[0-9A-Fa-f]{1,4}", fe.arg or ""):
                 self.err("E120", f"bad group in '{fe.text}'", fe.span, "e.g. select:group:0010")
         elif kind.startswith("select_"):
-            self.err("E120", f"unknown selector '{fe.text}'", fe.span,
-                     "select:vr:XX or select:group:gggg")
+            self.err(
+                "E120",
+                f"unknown selector '{fe.text}'",
+                fe.span,
+                "select:vr:XX or select:group:gggg",
+            )
         elif kind in ("values", "fields"):
             defined = self.values if kind == "values" else self.fields
             name = fe.arg or ""
             if name not in defined:
                 guess = suggest(name, defined, 0.6) if defined else None
                 self.err(
-                    "E112", f"%{kind} group '{name}' is not defined", fe.span,
-                    f"did you mean '{kind}:{guess}'?" if guess else f"define it with '%{kind} {name or 'NAME'}'",
+                    "E112",
+                    f"%{kind} group '{name}' is not defined",
+                    fe.span,
+                    f"did you mean '{kind}:{guess}'?"
+                    if guess
+                    else f"define it with '%{kind} {name or 'NAME'}'",
                 )
         elif kind == "private":
             if fe.group is not None and fe.group % 2 == 0:
-                self.err("E122", f"group {fe.group:04X} of '{fe.text}' is not a private group (odd)", fe.span)
+                self.err(
+                    "E122",
+                    f"group {fe.group:04X} of '{fe.text}' is not a private group (odd)",
+                    fe.span,
+                )
         elif kind == "invalid":
             self.err("E109", str(fe.arg), fe.span)
 
@@ -221,33 +290,68 @@ class _Checker:
         if v.kind == "deid_func":
             if v.name not in self.functions:
                 guess = suggest(v.name or "", sorted(self.functions), 0.6)
-                self.err("E113", f"unknown built-in function '{v.name}'", v.span,
-                         f"did you mean 'deid_func:{guess}'?" if guess else
-                         "built-ins: " + ", ".join(BUILTIN_FUNCTIONS), lenient=True)
+                self.err(
+                    "E113",
+                    f"unknown built-in function '{v.name}'",
+                    v.span,
+                    f"did you mean 'deid_func:{guess}'?"
+                    if guess
+                    else "built-ins: " + ", ".join(BUILTIN_FUNCTIONS),
+                    lenient=True,
+                )
             for key, val in v.args:
                 if val == "\x00" or not key:
-                    self.err("E121", f"argument '{key}' of deid_func:{v.name} is not key=value", v.span)
+                    self.err(
+                        "E121", f"argument '{key}' of deid_func:{v.name} is not key=value", v.span
+                    )
                 elif v.name == "jitter" and key in ("days", "years") and not _INT_RE.fullmatch(val):
-                    self.err("E121", f"deid_func:jitter {key}= must be a whole number, not '{val}'", v.span)
+                    self.err(
+                        "E121",
+                        f"deid_func:jitter {key}= must be a whole number, not '{val}'",
+                        v.span,
+                    )
         if act.action == "JITTER":
             if v.kind == "literal" and not _INT_RE.fullmatch(v.text.strip()):
-                self.err("E114", f"JITTER needs a whole number of days, not '{v.text.strip()}'", v.span,
-                         "e.g. 'JITTER StudyDate -7', or var:NAME / func:NAME")
+                self.err(
+                    "E114",
+                    f"JITTER needs a whole number of days, not '{v.text.strip()}'",
+                    v.span,
+                    "e.g. 'JITTER StudyDate -7', or var:NAME / func:NAME",
+                )
             elif v.kind == "deid_func":
-                self.err("E114", "JITTER needs a number of days; deid_func: returns a date", v.span,
-                         f"use 'REPLACE {act.field.text} {v.text}'")
+                self.err(
+                    "E114",
+                    "JITTER needs a number of days; deid_func: returns a date",
+                    v.span,
+                    f"use 'REPLACE {act.field.text} {v.text}'",
+                )
         if act.action == "REMOVE" and v.kind == "literal":
-            self.warn("W105", f"the REMOVE condition '{v.text}' is a literal and always true", v.span,
-                      "the line removes every selected element; use func:NAME for a condition")
+            self.warn(
+                "W105",
+                f"the REMOVE condition '{v.text}' is a literal and always true",
+                v.span,
+                "the line removes every selected element; use func:NAME for a condition",
+            )
 
     def action(self, act: Action) -> None:
         self.field(act.field, act.action)
-        if act.action in ("ADD", "REPLACE", "JITTER") and (act.value is None or not act.value.text.strip()):
-            self.err("E108", f"{act.action} needs a value", act.span,
-                     f"e.g. '{act.action} {act.field.text} {'1' if act.action == 'JITTER' else 'VALUE'}'")
+        example = "1" if act.action == "JITTER" else "VALUE"
+        if act.action in ("ADD", "REPLACE", "JITTER") and (
+            act.value is None or not act.value.text.strip()
+        ):
+            self.err(
+                "E108",
+                f"{act.action} needs a value",
+                act.span,
+                f"e.g. '{act.action} {act.field.text} {example}'",
+            )
         if act.action == "ADD" and act.field.kind not in ("keyword", "tag", "private"):
-            self.err("E118", f"ADD needs a single element (keyword or tag), not '{act.field.text}'",
-                     act.field.span, "use REPLACE to change existing elements chosen by an expression")
+            self.err(
+                "E118",
+                f"ADD needs a single element (keyword or tag), not '{act.field.text}'",
+                act.field.span,
+                "use REPLACE to change existing elements chosen by an expression",
+            )
         if act.action not in ACTIONS or act.action == "LABEL":
             self.err("E102", f"unknown action '{act.action}'", act.span)
         if act.value is not None:
@@ -258,7 +362,9 @@ class _Checker:
         for act in r.header:
             self.action(act)
         if r.labels:
-            self.warn("W102", "%labels lines are metadata; they are never executed", r.labels[0].span)
+            self.warn(
+                "W102", "%labels lines are metadata; they are never executed", r.labels[0].span
+            )
         for group in r.values + r.fields:
             for line in group.lines:
                 self.field(line.field, None)
@@ -269,10 +375,18 @@ class _Checker:
                         self.criterion(crit.filter, crit.field, crit.value, crit.span)
                 for coord in label.coordinates:
                     if coord.kind not in ("box", "all", "from"):
-                        self.err("E116", f"bad coordinates '{coord.text}'", coord.span,
-                                 "write four integers x0,y0,x1,y1, 'all' or from:Keyword")
+                        self.err(
+                            "E116",
+                            f"bad coordinates '{coord.text}'",
+                            coord.span,
+                            "write four integers x0,y0,x1,y1, 'all' or from:Keyword",
+                        )
                     if coord.kind == "from" and keyword_tag(coord.from_field or "") is None:
-                        self.err("E116", f"unknown DICOM keyword '{coord.from_field}' in from:", coord.span)
+                        self.err(
+                            "E116",
+                            f"unknown DICOM keyword '{coord.from_field}' in from:",
+                            coord.span,
+                        )
         return self.diags
 
     def criterion(self, filt: str, field: str, value: str | None, span: Span) -> None:
@@ -283,22 +397,34 @@ class _Checker:
         if not _CRIT_TAG_RE.fullmatch(field):
             exact, _, _ = _keywords()
             if field not in exact:
-                guess = suggest(field, list(exact), 0.8)
-                self.warn("W110", f"unknown DICOM keyword '{field}' in filter criterion; it never "
-                          "matches", span,
-                          f"did you mean '{guess}'?" if guess else "use a keyword or a 0xGGGGEEEE tag")
+                guess = suggest_keyword(field)
+                self.warn(
+                    "W110",
+                    f"unknown DICOM keyword '{field}' in filter criterion; it never matches",
+                    span,
+                    f"did you mean '{guess}'?" if guess else "use a keyword or a 0xGGGGEEEE tag",
+                )
         if value is not None and "#" in value:
-            self.warn("W101", f"'#' inside a filter value is part of the value ('{value}')", span,
-                      "comments are not allowed on criteria lines; move it to its own line")
-        if filt == "equals" or filt == "notequals":
-            if value and "|" in value:
-                self.warn("W107", f"'{filt}' compares text exactly; '|' in '{value}' is not an alternative",
-                          span, "use 'contains' for regular expressions")
+            self.warn(
+                "W101",
+                f"'#' inside a filter value is part of the value ('{value}')",
+                span,
+                "comments are not allowed on criteria lines; move it to its own line",
+            )
+        if filt in ("equals", "notequals") and value and "|" in value:
+            self.warn(
+                "W107",
+                f"'{filt}' compares text exactly; '|' in '{value}' is not an alternative",
+                span,
+                "use 'contains' for regular expressions",
+            )
         if filt in VALUE_FILTERS and value is None:
             self.err("E108", f"criterion '{filt} {field}' needs a value", span)
 
 
-def check_recipe(recipe: Recipe, *, strict: bool = True, functions: Iterable[str] = ()) -> list[Diagnostic]:
+def check_recipe(
+    recipe: Recipe, *, strict: bool = True, functions: Iterable[str] = ()
+) -> list[Diagnostic]:
     """Return the semantic diagnostics of ``recipe`` (errors and warnings; never raises).
 
     Parameters

@@ -1,9 +1,10 @@
 """Upstream's dictionary layout (``DeidRecipe.deid``) to and from the recipe AST.
 
 :func:`recipe_to_dict` yields exactly what pydicom/deid's loader builds for the same file
-(quotes kept in values, LABEL names with their ``LABEL`` prefix, filter values packed without the
-value-less criteria, ``[mask, spec]`` coordinates with ctp forms converted). :func:`recipe_from_dict`
-reads such a dict back (also hand-edited ones), so edits to ``recipe.deid["header"]`` are honoured.
+(quotes kept in values, LABEL names with their ``LABEL`` prefix, filter values packed without
+the value-less criteria, ``[mask, spec]`` coordinates with ctp forms converted).
+:func:`recipe_from_dict` reads such a dict back (also hand-edited ones), so edits to
+``recipe.deid["header"]`` are honoured.
 
 Examples
 --------
@@ -18,10 +19,10 @@ Examples
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from deid.recipe.ast import (
-    NO_SPAN,
     VALUE_FILTERS,
     Action,
     Coordinate,
@@ -37,7 +38,7 @@ from deid.recipe.ast import (
     Value,
 )
 
-__all__ = ["recipe_to_dict", "recipe_from_dict", "label_dict_name", "coordinate_spec"]
+__all__ = ["coordinate_spec", "label_dict_name", "recipe_from_dict", "recipe_to_dict"]
 
 _ORDER = ("header", "labels", "filter", "values", "fields")
 
@@ -58,6 +59,7 @@ def coordinate_spec(coord: Coordinate) -> str:
 
     Examples
     --------
+    >>> from deid.recipe.ast import NO_SPAN
     >>> coordinate_spec(Coordinate("ctpcoordinates", False, "box", NO_SPAN, box=(0, 0, 10, 5),
     ...                            text="0,0,10,5"))
     '0,0,10,5'
@@ -91,7 +93,7 @@ def _criteria_dict(cl: CriteriaLine) -> dict[str, Any]:
     }
 
 
-def recipe_to_dict(recipe: Recipe) -> "OrderedDict[str, Any]":
+def recipe_to_dict(recipe: Recipe) -> OrderedDict[str, Any]:
     """Return upstream's ``DeidRecipe.deid`` layout for ``recipe``.
 
     Examples
@@ -103,14 +105,9 @@ def recipe_to_dict(recipe: Recipe) -> "OrderedDict[str, Any]":
     """
     out: OrderedDict[str, Any] = OrderedDict(format=recipe.format)
     present = list(recipe.sections)
-    if not present:
-        present = [
-            k
-            for k, v in zip(
-                _ORDER, (recipe.header, recipe.labels, recipe.filters, recipe.values, recipe.fields)
-            )
-            if v
-        ]
+    contents = (recipe.header, recipe.labels, recipe.filters, recipe.values, recipe.fields)
+    # sections with content are always present (recipes built in code record no sections)
+    present += [k for k, v in zip(_ORDER, contents) if v and k not in present]
     for kind in present:
         if kind == "header":
             out["header"] = [_action_dict(a) for a in recipe.header]
@@ -196,7 +193,9 @@ def _actions(items: Any, section: str, original: tuple[Action, ...]) -> tuple[Ac
             out.append(Action(a.action, a.field, a.value, a.span, section, i))
             continue
         span = _span(where)
-        out.append(Action(act, _field(item.get("field", ""), span), _value(value, span), span, section, i))
+        out.append(
+            Action(act, _field(item.get("field", ""), span), _value(value, span), span, section, i)
+        )
     return tuple(out)
 
 
@@ -254,7 +253,9 @@ def recipe_from_dict(d: Mapping[str, Any] | None, original: Recipe | None = None
                 _from_ctp(spec, bool(mask), span) for mask, spec in (lbl.get("coordinates") or [])
             )
             built.append(Label(name, tuple(lines), coords, span))
-        filters.append(FilterGroup(str(gname), tuple(built), _span(f"recipe.deid['filter'][{gname!r}]")))
+        filters.append(
+            FilterGroup(str(gname), tuple(built), _span(f"recipe.deid['filter'][{gname!r}]"))
+        )
     groups: dict[str, list[Group]] = {"values": [], "fields": []}
     for kind in ("values", "fields"):
         for gname, items in (d.get(kind) or {}).items():
@@ -262,12 +263,22 @@ def recipe_from_dict(d: Mapping[str, Any] | None, original: Recipe | None = None
             for k, item in enumerate(items or []):
                 span = _span(f"recipe.deid[{kind!r}][{gname!r}][{k}]")
                 value = item.get("value")
-                by, minlength = _split_params(value) if item.get("action") == "SPLIT" else (None, None)
-                glines.append(
-                    GroupLine(str(item.get("action", "")), _field(item.get("field", ""), span),
-                              None if value is None else str(value), span, by, minlength)
+                by, minlength = (
+                    _split_params(value) if item.get("action") == "SPLIT" else (None, None)
                 )
-            groups[kind].append(Group(kind, str(gname), tuple(glines), _span(f"recipe.deid[{kind!r}]")))
+                glines.append(
+                    GroupLine(
+                        str(item.get("action", "")),
+                        _field(item.get("field", ""), span),
+                        None if value is None else str(value),
+                        span,
+                        by,
+                        minlength,
+                    )
+                )
+            groups[kind].append(
+                Group(kind, str(gname), tuple(glines), _span(f"recipe.deid[{kind!r}]"))
+            )
     sections = tuple(k for k in d if k in _ORDER)
     return Recipe(
         str(d.get("format", "dicom") or "dicom"),
@@ -291,7 +302,7 @@ def _split_params(value: Any) -> tuple[str | None, int | None]:
         val = val.strip()
         if len(val) >= 2 and val[0] == val[-1] and val[0] in "\"'":
             val = val[1:-1]
-        if key.strip() == "by":
+        if key.strip() in ("by", "splitval"):
             by = val
         elif key.strip() == "minlength" and val.isdigit():
             minlength = int(val)

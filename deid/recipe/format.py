@@ -20,8 +20,13 @@ from deid.recipe.ast import Action, CriteriaLine, Recipe
 __all__ = ["format_recipe"]
 
 _OPS = {"and": "+", "or": "||"}
-_ATTR = {"filter": "filters", "values": "values", "fields": "fields", "header": "header",
-         "labels": "labels"}
+_ATTR = {
+    "filter": "filters",
+    "values": "values",
+    "fields": "fields",
+    "header": "header",
+    "labels": "labels",
+}
 
 
 def _value_text(text: str) -> str:

@@ -18,10 +18,11 @@ import dataclasses
 import os
 import re
 import threading
+from collections import OrderedDict
+from collections.abc import Iterable
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Iterable
 
 from lark import Lark, Token
 from lark.exceptions import LarkError, UnexpectedInput
@@ -49,25 +50,26 @@ from deid.recipe.ast import (
     Value,
 )
 from deid.recipe.transformer import (
+    CURRENT_FILE,
     FieldTransformer,
     LineNode,
     RecipeTransformer,
     ValueTransformer,
     token_span,
-    upstream_tokens,
     upstream_value,
 )
 
 __all__ = [
+    "SHIPPED_TAGS",
+    "clear_cache",
+    "get_parser",
+    "load_recipe",
+    "parse_field_expr",
     "parse_recipe",
     "parse_recipe_with_diagnostics",
-    "parse_field_expr",
     "parse_value",
-    "load_recipe",
     "read_recipe_source",
     "stack",
-    "get_parser",
-    "SHIPPED_TAGS",
 ]
 
 #: Tags of the shipped recipes (``recipes/deid.<tag>``).
@@ -75,6 +77,11 @@ SHIPPED_TAGS: tuple[str, ...] = ("dicom", "dicom.ultrasound", "dicom.xray.chest"
 
 _LOCK = threading.Lock()
 _PARSER: Lark | None = None
+# parse results by (text, name, strict, functions): recipes are immutable, so a recipe loaded
+# again (DeidRecipe() per call, as upstream code does) costs a dictionary look-up
+_RESULTS: OrderedDict[tuple[object, ...], tuple[Recipe | None, tuple[Diagnostic, ...]]] = (
+    OrderedDict()
+)
 
 #: Broken examples for friendly syntax errors (UnexpectedInput.match_examples).
 _SYNTAX_EXAMPLES: dict[tuple[str, str], list[str]] = {
@@ -122,8 +129,22 @@ def get_parser() -> Lark:
                     start=["recipe", "field_expr", "value"],
                     maybe_placeholders=True,
                     cache=False,
+                    transformer=RecipeTransformer(),  # inline: recipe lines need no tree
                 )
     return _PARSER
+
+
+def clear_cache() -> None:
+    """Forget memoised parse results (the compiled parser is kept).
+
+    Examples
+    --------
+    >>> clear_cache()
+    """
+    with _LOCK:
+        _RESULTS.clear()
+    _field_shape.cache_clear()
+    _value_shape.cache_clear()
 
 
 # ------------------------------------------------------------------------------------------------
@@ -135,9 +156,15 @@ def get_parser() -> Lark:
 def _field_shape(text: str) -> FieldExpr:
     try:
         tree = get_parser().parse(text, start="field_expr")
+        shape: FieldExpr = FieldTransformer(text, NO_SPAN).transform(tree)
     except LarkError:
-        return FieldExpr("invalid", text, NO_SPAN, arg=f"'{text}' is not a field expression")
-    return FieldTransformer(text, NO_SPAN).transform(tree)
+        shape = FieldExpr("invalid", text, NO_SPAN, arg=f"'{text}' is not a field expression")
+    if shape.kind == "invalid" and (" " in text or "'" in text):
+        from deid.recipe.checks import element_name_keyword
+
+        if element_name_keyword(text) is not None:  # an element name given through the API
+            return FieldExpr("keyword", text, NO_SPAN, arg=text)
+    return shape
 
 
 def _field(text: str, span: Span) -> FieldExpr:
@@ -241,7 +268,10 @@ def _syntax_diag(exc: UnexpectedInput, file: str, lineno: int, line: str) -> Dia
         quote = max(line.find("'"), line.find('"'))
         if quote >= 0:
             col = min(i for i in (line.find("'"), line.find('"')) if i >= 0) + 1
-        hint = "quotes are only allowed in pairs; element names with an apostrophe cannot be written, use the keyword (e.g. PatientName)"
+        hint = (
+            "quotes are only allowed in pairs; element names with an apostrophe cannot be "
+            "written, use the keyword (e.g. PatientName)"
+        )
     else:
         stripped = line.strip()
         words = stripped.split()
@@ -255,39 +285,36 @@ def _syntax_diag(exc: UnexpectedInput, file: str, lineno: int, line: str) -> Dia
 
 def _lex_lines(text: str, file: str) -> tuple[list[LineNode], list[Diagnostic]]:
     parser = get_parser()
-    transformer = RecipeTransformer(file)
+    token = CURRENT_FILE.set(file)
     try:
-        tree = parser.parse(text + "\n", start="recipe")
-        return transformer.transform(tree), []
-    except UnexpectedInput:
-        pass
-    # slow path: one line at a time, so that every broken line is reported
-    nodes: list[LineNode] = []
-    diags: list[Diagnostic] = []
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
         try:
-            sub = transformer.transform(parser.parse(line + "\n", start="recipe"))
-        except UnexpectedInput as exc:
-            diags.append(_syntax_diag(exc, file, lineno, line))
-            continue
-        for node in sub:
-            _shift(node, lineno)
-            nodes.append(node)
-    return nodes, diags
+            return parser.parse(text + "\n", start="recipe"), []
+        except UnexpectedInput:
+            pass
+        # slow path: one line at a time, so that every broken line is reported
+        nodes: list[LineNode] = []
+        diags: list[Diagnostic] = []
+        for lineno, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                sub = parser.parse(line + "\n", start="recipe")
+            except UnexpectedInput as exc:
+                diags.append(_syntax_diag(exc, file, lineno, line))
+                continue
+            for node in sub:
+                _shift(node, lineno)
+                nodes.append(node)
+        return nodes, diags
+    finally:
+        CURRENT_FILE.reset(token)
 
 
 # ------------------------------------------------------------------------------------------------
 # assembly: lines -> sections
 # ------------------------------------------------------------------------------------------------
 
-_WORDS = (
-    list(ACTIONS)
-    + ["FORMAT", "FIELD", "SPLIT"]
-    + list(FILTERS)
-    + list(COORDINATE_KEYWORDS)
-)
+_WORDS = list(ACTIONS) + ["FORMAT", "FIELD", "SPLIT"] + list(FILTERS) + list(COORDINATE_KEYWORDS)
 _INT_RE = re.compile(r"\s*[+-]?\d+\s*")
 _SPLIT_PARAM_RE = re.compile(r"""\s*([A-Za-z_]\w*)\s*=\s*("[^"]*"|'[^']*'|[^;]*?)\s*(?:;|$)""")
 
@@ -318,6 +345,14 @@ def _cut_comment(tok: Token) -> tuple[str, int]:
     return body, len(body)
 
 
+@dataclasses.dataclass
+class _OpenLabel:
+    name: str
+    span: Span
+    lines: list[CriteriaLine] = dataclasses.field(default_factory=list)
+    coords: list[Coordinate] = dataclasses.field(default_factory=list)
+
+
 class _Assembler:
     def __init__(self, file: str) -> None:
         self.file = file
@@ -331,7 +366,7 @@ class _Assembler:
         self.filter_spans: dict[str, Span] = {}
         self.groups: dict[tuple[str, str], list[GroupLine]] = {}
         self.group_spans: dict[tuple[str, str], Span] = {}
-        self.label: dict[str, object] | None = None
+        self.label: _OpenLabel | None = None
         self.sections: list[str] = []
 
     def err(self, code: str, msg: str, span: Span, hint: str | None = None) -> None:
@@ -348,7 +383,9 @@ class _Assembler:
             getattr(self, "on_" + node.kind)(node)
         self.close_label()
         if self.format is None:
-            self.warn("W106", "no FORMAT line; assuming 'FORMAT dicom'", Span(self.file, 1, 1, 1, 2))
+            self.warn(
+                "W106", "no FORMAT line; assuming 'FORMAT dicom'", Span(self.file, 1, 1, 1, 2)
+            )
         header = tuple(dataclasses.replace(a, index=i) for i, a in enumerate(self.header))
         labels = tuple(dataclasses.replace(a, index=i) for i, a in enumerate(self.labels))
         filters = tuple(
@@ -389,8 +426,9 @@ class _Assembler:
                 "E103",
                 f"unknown section '%{kind_text}'",
                 head_span,
-                f"did you mean '%{guess}'?" if guess else "sections are %header, %labels, "
-                "%filter NAME, %values NAME and %fields NAME",
+                f"did you mean '%{guess}'?"
+                if guess
+                else "sections are %header, %labels, %filter NAME, %values NAME and %fields NAME",
             )
             self.section = "invalid"
             return
@@ -416,12 +454,15 @@ class _Assembler:
             self.group_spans.setdefault((kind, name), node.span)
 
     def _misplaced(self, node: LineNode, what: str, allowed: str) -> None:
-        where = (
-            "before any section" if self.section is None else f"in a %{self.section} section"
-        )
+        where = "before any section" if self.section is None else f"in a %{self.section} section"
         if self.section == "invalid":
             return  # the section header was already reported
-        self.err("E105", f"{what} {where}", token_span(self.file, node.head), f"{what} belongs in {allowed}")
+        self.err(
+            "E105",
+            f"{what} {where}",
+            token_span(self.file, node.head),
+            f"{what} belongs in {allowed}",
+        )
 
     def _quotes_ok(self, node: LineNode) -> bool:
         if node.field is None or node.rest is None:
@@ -434,10 +475,12 @@ class _Assembler:
             return True
         col = (node.rest.column or 0) + at
         self.err(
-            "E119", "unterminated quote", Span(self.file, field.line or 0, col, field.line or 0, col + 1),
+            "E119",
+            "unterminated quote",
+            Span(self.file, field.line or 0, col, field.line or 0, col + 1),
             "quotes are only allowed in pairs; element names with an apostrophe cannot be written "
             "(use the keyword, e.g. PatientName), and a value with an apostrophe must be quoted: "
-            "\"O'Brien\"",
+            '"O\'Brien"',
         )
         return False
 
@@ -485,7 +528,9 @@ class _Assembler:
             return
         if word == "SPLIT" and self.section == "fields":
             self.err(
-                "E105", "SPLIT in a %fields section", token_span(self.file, node.head),
+                "E105",
+                "SPLIT in a %fields section",
+                token_span(self.file, node.head),
                 "SPLIT only works in %values; use FIELD",
             )
             return
@@ -521,12 +566,14 @@ class _Assembler:
             m = _SPLIT_PARAM_RE.match(text, pos)
             if m is None or m.end() == pos:
                 self.err(
-                    "E115", f"cannot read SPLIT parameters '{text[pos:]}'", span,
+                    "E115",
+                    f"cannot read SPLIT parameters '{text[pos:]}'",
+                    span,
                     "write key=value pairs separated by ';', e.g. by=\"^\";minlength=4",
                 )
                 return by, minlength
             key, val = m.group(1), m.group(2)
-            if key == "by":
+            if key in ("by", "splitval"):  # splitval: the name upstream's documentation uses
                 by = _unquote(val)
                 if by == "":
                     self.err("E115", "SPLIT separator 'by' is empty", span)
@@ -539,7 +586,9 @@ class _Assembler:
             else:
                 guess = suggest(key, ["by", "minlength"], cutoff=0.5)
                 self.err(
-                    "E115", f"unknown SPLIT parameter '{key}'", span,
+                    "E115",
+                    f"unknown SPLIT parameter '{key}'",
+                    span,
                     f"did you mean '{guess}'?" if guess else "SPLIT takes by= and minlength=",
                 )
             pos = m.end()
@@ -552,45 +601,59 @@ class _Assembler:
         name = _cut_comment(node.rest)[0].strip() if node.rest is not None else ""
         if not name:
             self.warn("W109", "LABEL without a name", node.span)
-        self.label = {"name": name, "span": node.span, "lines": [], "coords": []}
+        self.label = _OpenLabel(name, node.span)
 
     def close_label(self) -> None:
         if self.label is None:
             return
         lbl = self.label
         self.label = None
-        span = lbl["span"]
-        assert isinstance(span, Span)
-        lines = tuple(lbl["lines"])  # type: ignore[arg-type]
-        coords = tuple(lbl["coords"])  # type: ignore[arg-type]
-        if not lines and not coords:
-            self.warn("W109", f"LABEL '{lbl['name']}' has no criteria and no coordinates; it never matches", span)
-        self.filters[self.section_name or ""].append(Label(str(lbl["name"]), lines, coords, span))  # type: ignore[arg-type]
+        if not lbl.lines and not lbl.coords:
+            self.warn(
+                "W109",
+                f"LABEL '{lbl.name}' has no criteria and no coordinates; it never matches",
+                lbl.span,
+            )
+        label = Label(lbl.name, tuple(lbl.lines), tuple(lbl.coords), lbl.span)
+        self.filters[self.section_name or ""].append(label)
 
     def on_coord(self, node: LineNode) -> None:
         keyword = str(node.head).lower()
         if self.label is None:
-            self._misplaced(node, f"'{keyword}' line", "a LABEL block of a %filter section") if self.section != "filter" else self.err(
-                "E105", f"'{keyword}' line outside a LABEL block", token_span(self.file, node.head),
+            self._misplaced(
+                node, f"'{keyword}' line", "a LABEL block of a %filter section"
+            ) if self.section != "filter" else self.err(
+                "E105",
+                f"'{keyword}' line outside a LABEL block",
+                token_span(self.file, node.head),
                 "start the block with 'LABEL <name>'",
             )
             return
         keep = "keep" in keyword
         ctp = keyword.startswith("ctp")
         if node.rest is None:
-            self.err("E116", f"'{keyword}' needs a region: x0,y0,x1,y1, all or from:Keyword", node.span)
+            self.err(
+                "E116", f"'{keyword}' needs a region: x0,y0,x1,y1, all or from:Keyword", node.span
+            )
             return
         raw = str(node.rest)
         body, n = _cut_comment(node.rest)
         span = token_span(self.file, node.rest, 0, max(n, 1))
         if n != len(raw.rstrip()):
-            self.warn("W108", "comment after a coordinate region ignored", token_span(self.file, node.rest, n), None)
+            self.warn(
+                "W108",
+                "comment after a coordinate region ignored",
+                token_span(self.file, node.rest, n),
+                None,
+            )
         spec = body.strip()
         coord: Coordinate | None
         if spec.lower() == "all":
             coord = Coordinate(keyword, keep, "all", node.span, text=spec)
         elif spec.startswith("from:"):
-            coord = Coordinate(keyword, keep, "from", node.span, from_field=spec[5:].strip(), text=spec)
+            coord = Coordinate(
+                keyword, keep, "from", node.span, from_field=spec[5:].strip(), text=spec
+            )
             if not coord.from_field:
                 self.err("E116", "'from:' needs a keyword", span)
                 return
@@ -598,8 +661,11 @@ class _Assembler:
             parts = spec.split(",")
             if len(parts) != 4 or not all(_INT_RE.fullmatch(p) for p in parts):
                 self.err(
-                    "E116", f"bad coordinates '{spec}'", span,
-                    "write four integers x0,y0,x1,y1 (x,y,width,height for ctp forms), 'all' or from:Keyword",
+                    "E116",
+                    f"bad coordinates '{spec}'",
+                    span,
+                    "write four integers x0,y0,x1,y1 (x,y,width,height for ctp forms), "
+                    "'all' or from:Keyword",
                 )
                 return
             a, b, c, d = (int(p) for p in parts)
@@ -608,15 +674,23 @@ class _Assembler:
                 self.err("E116", f"bad coordinates '{spec}': the region is empty or negative", span)
                 return
             coord = Coordinate(keyword, keep, "box", node.span, box=box, text=spec)
-        self.label["coords"].append(coord)  # type: ignore[union-attr]
+        self.label.coords.append(coord)
 
     def on_criteria(self, node: LineNode) -> None:
         if self.label is None:
             if self.section != "filter":
-                self._misplaced(node, f"filter criterion '{node.criteria[0][1]}'", "a LABEL block of a %filter section")
+                self._misplaced(
+                    node,
+                    f"filter criterion '{node.criteria[0][1]}'",
+                    "a LABEL block of a %filter section",
+                )
             else:
-                self.err("E105", "filter criterion outside a LABEL block", token_span(self.file, node.head),
-                         "start the block with 'LABEL <name>'")
+                self.err(
+                    "E105",
+                    "filter criterion outside a LABEL block",
+                    token_span(self.file, node.head),
+                    "start the block with 'LABEL <name>'",
+                )
             return
         crits: list[Criterion] = []
         ops: list[str] = []
@@ -634,45 +708,82 @@ class _Assembler:
                 return
             value = None if val is None else str(val).strip()
             if name in VALUE_FILTERS and not value:
-                self.err("E108", f"criterion '{filt} {fld}' needs a value", token_span(self.file, fld),
-                         f"e.g. '{filt} {fld} CT'")
+                self.err(
+                    "E108",
+                    f"criterion '{filt} {fld}' needs a value",
+                    token_span(self.file, fld),
+                    f"e.g. '{filt} {fld} CT'",
+                )
                 return
             if name not in VALUE_FILTERS and value:
-                self.err("E108", f"criterion '{filt}' takes no value (found '{value}')",
-                         token_span(self.file, val), "a criterion per operator: 'missing X || contains Y z'")
+                self.err(
+                    "E108",
+                    f"criterion '{filt}' takes no value (found '{value}')",
+                    token_span(self.file, val),
+                    "a criterion per operator: 'missing X || contains Y z'",
+                )
                 return
             end = val if val is not None else fld
-            cspan = Span(self.file, filt.line or 0, filt.column or 0, end.end_line or 0, (end.column or 0) + len(str(end).rstrip()))
+            cspan = Span(
+                self.file,
+                filt.line or 0,
+                filt.column or 0,
+                end.end_line or 0,
+                (end.column or 0) + len(str(end).rstrip()),
+            )
             crits.append(Criterion(name, str(fld), value, cspan))
-        self.label["lines"].append(CriteriaLine(leading, tuple(crits), tuple(ops), node.span))  # type: ignore[union-attr]
+        self.label.lines.append(CriteriaLine(leading, tuple(crits), tuple(ops), node.span))
 
     def on_unknown(self, node: LineNode) -> None:
         word = str(node.head)
         span = token_span(self.file, node.head)
         upper = word.upper()
         if upper in ACTIONS or upper in ("FIELD", "SPLIT", "FORMAT"):
-            self.err("E102", f"'{word}' must be written in upper case", span, f"did you mean '{upper}'?")
+            self.err(
+                "E102", f"'{word}' must be written in upper case", span, f"did you mean '{upper}'?"
+            )
             return
         if upper.startswith("LABEL"):
-            self.err("E102", f"unknown keyword '{word}'", span, "did you mean 'LABEL'? (LABEL is followed by a space and the label name)")
+            self.err(
+                "E102",
+                f"unknown keyword '{word}'",
+                span,
+                "did you mean 'LABEL'? (LABEL is followed by a space and the label name)",
+            )
             return
         guess = suggest(word, _WORDS, cutoff=0.6)
         self.err(
             "E102",
-            f"unknown action '{word}'" if word.isupper() else f"unrecognised line starting with '{word}'",
+            f"unknown action '{word}'"
+            if word.isupper()
+            else f"unrecognised line starting with '{word}'",
             span,
-            f"did you mean '{guess}'?" if guess else "recipe lines start with FORMAT, %section, an action "
+            f"did you mean '{guess}'?"
+            if guess
+            else "recipe lines start with FORMAT, %section, an action "
             "(ADD BLANK JITTER KEEP REPLACE REMOVE), FIELD/SPLIT, LABEL, a filter or coordinates",
         )
 
 
 def _field_hint(text: str) -> str | None:
     head, colon, _ = text.partition(":")
+    if head.lower() in ("allfields", "allexcept"):
+        return (
+            f"'{head}' is documented by pydicom/deid but was never implemented (it matched "
+            "nothing); use 'all' or 'except:REGEX'"
+        )
     if colon:
-        guess = suggest(head, ["contains", "startswith", "endswith", "except", "select", "values", "fields"], 0.6)
+        guess = suggest(
+            head,
+            ["contains", "startswith", "endswith", "except", "select", "values", "fields"],
+            0.6,
+        )
         if guess:
             return f"did you mean '{guess}:'?"
-        return "expanders are contains:, startswith:, endswith:, except:, select:vr:, select:group:, values:, fields:"
+        return (
+            "expanders are contains:, startswith:, endswith:, except:, select:vr:, "
+            "select:group:, values:, fields:"
+        )
     if re.fullmatch(r"0x[0-9A-Fa-f]{8}", text):
         return f"write the tag as ({text[2:6]},{text[6:]}) or {text[2:]}"
     if re.fullmatch(r"\([0-9A-Fa-f]{4},", text):
@@ -707,22 +818,31 @@ def parse_recipe_with_diagnostics(
 
     Examples
     --------
-    >>> recipe, diags = parse_recipe_with_diagnostics("FORMAT dicom\\n%header\\nREMOVE PatientNam\\n")
+    >>> text = "FORMAT dicom\\n%header\\nREMOVE PatientNam\\n"
+    >>> recipe, diags = parse_recipe_with_diagnostics(text)
     >>> recipe is None, diags[0].code, diags[0].hint
     (True, 'E110', "did you mean 'PatientName'?")
     """
-    from deid.recipe.checks import check_recipe
+    from deid.recipe.checks import check_recipe, known_functions
 
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    nodes, diags = _lex_lines(text, name)
+    key = (text, name, strict, frozenset(known_functions(functions)))
+    hit = _RESULTS.get(key)
+    if hit is not None:
+        return hit[0], list(hit[1])
+    source = text.removeprefix("\ufeff")
+    nodes, diags = _lex_lines(source, name)
     assembler = _Assembler(name)
-    recipe = assembler.run(nodes)
+    recipe: Recipe | None = assembler.run(nodes)
     diags.extend(assembler.diags)
+    assert recipe is not None
     diags.extend(check_recipe(recipe, strict=strict, functions=functions))
     diags.sort(key=lambda d: (d.span.line, d.span.col, d.code))
     if any(d.severity == "error" for d in diags):
-        return None, diags
+        recipe = None
+    with _LOCK:
+        _RESULTS[key] = (recipe, tuple(diags))
+        while len(_RESULTS) > 64:
+            _RESULTS.popitem(last=False)
     return recipe, diags
 
 
@@ -783,23 +903,48 @@ def read_recipe_source(path_or_tag: str | os.PathLike[str]) -> tuple[str, str]:
     if path.is_dir():
         found = sorted(p for p in path.iterdir() if p.name.startswith("deid") and p.is_file())
         if len(found) != 1:
-            what = "no recipe file (named deid*)" if not found else (
-                "several recipe files: " + ", ".join(p.name for p in found)
+            what = (
+                "no recipe file (named deid*)"
+                if not found
+                else ("several recipe files: " + ", ".join(p.name for p in found))
             )
-            raise RecipeError([Diagnostic("E100", "error", f"folder {raw} holds {what}", Span(raw, 0, 0, 0, 0))])
+            raise RecipeError(
+                [Diagnostic("E100", "error", f"folder {raw} holds {what}", Span(raw, 0, 0, 0, 0))]
+            )
         path = found[0]
     elif not path.is_file():
-        tag = raw[5:] if raw.startswith("deid.") else raw
+        tag = raw.removeprefix("deid.")
         shipped = _shipped_path(tag) if tag and os.sep not in tag else None
         if shipped is None:
             guess = suggest(tag, SHIPPED_TAGS, cutoff=0.6)
-            hint = f"did you mean '{guess}'?" if guess else f"shipped tags: {', '.join(SHIPPED_TAGS)}"
-            raise RecipeError([Diagnostic("E100", "error", f"cannot load recipe '{raw}': no such file or shipped tag", Span(raw, 0, 0, 0, 0), hint)])
+            hint = (
+                f"did you mean '{guess}'?" if guess else f"shipped tags: {', '.join(SHIPPED_TAGS)}"
+            )
+            raise RecipeError(
+                [
+                    Diagnostic(
+                        "E100",
+                        "error",
+                        f"cannot load recipe '{raw}': no such file or shipped tag",
+                        Span(raw, 0, 0, 0, 0),
+                        hint,
+                    )
+                ]
+            )
         path = shipped
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise RecipeError([Diagnostic("E100", "error", f"cannot read recipe {path}: {exc}", Span(str(path), 0, 0, 0, 0))]) from exc
+        raise RecipeError(
+            [
+                Diagnostic(
+                    "E100",
+                    "error",
+                    f"cannot read recipe {path}: {exc}",
+                    Span(str(path), 0, 0, 0, 0),
+                )
+            ]
+        ) from exc
     return str(path), text
 
 
@@ -840,10 +985,14 @@ def stack(recipes: Iterable[Recipe]) -> Recipe:
         labels.extend(dataclasses.replace(a, index=len(labels) + i) for i, a in enumerate(r.labels))
         for fg in r.filters:
             old = filters.get(fg.name)
-            filters[fg.name] = fg if old is None else dataclasses.replace(old, labels=old.labels + fg.labels)
+            filters[fg.name] = (
+                fg if old is None else dataclasses.replace(old, labels=old.labels + fg.labels)
+            )
         for g in r.values + r.fields:
             old_g = groups.get((g.kind, g.name))
-            groups[(g.kind, g.name)] = g if old_g is None else dataclasses.replace(old_g, lines=old_g.lines + g.lines)
+            groups[(g.kind, g.name)] = (
+                g if old_g is None else dataclasses.replace(old_g, lines=old_g.lines + g.lines)
+            )
         sources.extend(r.sources)
     sections: list[str] = []
     for r in recipes_list:

@@ -13,6 +13,7 @@ Examples
 from __future__ import annotations
 
 import re
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,13 +22,15 @@ from lark import Token, Transformer
 from deid.recipe.ast import FieldExpr, Span, Value
 
 __all__ = [
+    "CURRENT_FILE",
+    "FieldTransformer",
     "LineNode",
     "RecipeTransformer",
-    "FieldTransformer",
     "ValueTransformer",
-    "upstream_value",
-    "upstream_tokens",
+    "split_criterion",
     "token_span",
+    "upstream_tokens",
+    "upstream_value",
 ]
 
 # upstream's tokenizer: whitespace-separated, quoted runs kept whole (quotes retained)
@@ -88,14 +91,26 @@ class LineNode:
     criteria: tuple[tuple[Token | None, Token, Token | None, Token | None], ...] = ()
 
 
+#: Display name of the source being parsed by the inline (tree-less) transformer.
+CURRENT_FILE: ContextVar[str] = ContextVar("deid_recipe_file", default="<string>")
+
+
 class RecipeTransformer(Transformer[Token, Any]):
-    """Shape a ``recipe`` tree into a list of :class:`LineNode`."""
+    """Shape a ``recipe`` tree into a list of :class:`LineNode`.
 
-    def __init__(self, file: str) -> None:
+    With ``file=None`` the display name is read from :data:`CURRENT_FILE` at each line, which
+    lets one instance run inline inside the LALR parser (no parse tree is built).
+    """
+
+    def __init__(self, file: str | None = None) -> None:
         super().__init__()
-        self.file = file
+        self._file = file
 
-    def _line(self, kind: str, children: list[Any]) -> LineNode:
+    @property
+    def file(self) -> str:
+        return self._file if self._file is not None else CURRENT_FILE.get()
+
+    def _make(self, kind: str, children: list[Any]) -> LineNode:
         head = children[0]
         toks = [c for c in children if isinstance(c, Token)]
         last = toks[-1] if toks else head
@@ -112,59 +127,85 @@ class RecipeTransformer(Transformer[Token, Any]):
         return [c for c in children if isinstance(c, LineNode)]
 
     def format_line(self, c: list[Any]) -> LineNode:
-        node = self._line("format", c)
+        node = self._make("format", c)
         node.rest = c[1] if len(c) > 1 else None
         return node
 
     def section_line(self, c: list[Any]) -> LineNode:
-        node = self._line("section", c)
+        node = self._make("section", c)
         node.rest = c[1] if len(c) > 1 else None
         return node
 
     def action_line(self, c: list[Any]) -> LineNode:
-        node = self._line("action", c)
+        node = self._make("action", c)
         node.field, node.rest = _pad(c, 3)[1:]
         return node
 
     def group_line(self, c: list[Any]) -> LineNode:
-        node = self._line("group", c)
+        node = self._make("group", c)
         node.field, node.rest = _pad(c, 3)[1:]
         return node
 
     def label_line(self, c: list[Any]) -> LineNode:
-        node = self._line("label", c)
+        node = self._make("label", c)
         node.rest = c[1]
         return node
 
     def coord_line(self, c: list[Any]) -> LineNode:
-        node = self._line("coord", c)
+        node = self._make("coord", c)
         node.rest = c[1]
         return node
 
     def unknown_line(self, c: list[Any]) -> LineNode:
-        node = self._line("unknown", c)
+        node = self._make("unknown", c)
         node.rest = c[1]
         return node
-
-    def criterion(self, c: list[Any]) -> tuple[Token, Token | None, Token | None]:
-        a, b, d = _pad(c, 3)
-        return (a, b, d)
 
     def criteria_line(self, c: list[Any]) -> LineNode:
         items: list[tuple[Token | None, Token, Token | None, Token | None]] = []
         op: Token | None = c[0]
         for child in c[1:]:
-            if isinstance(child, Token):
+            if child.type == "OP":
                 op = child
             else:
-                items.append((op, *child))
+                items.append((op, *split_criterion(child)))
                 op = None
         first = c[0] if c[0] is not None else items[0][1]
-        toks: list[Token] = [t for it in items for t in it if t is not None]
-        last = max(toks, key=lambda t: (t.end_line or 0, t.end_column or 0))
-        span = Span(self.file, first.line or 0, first.column or 0, last.end_line or 0,
-                    last.end_column or 0)
+        last = c[-1]
+        span = Span(
+            self.file, first.line or 0, first.column or 0, last.end_line or 0, last.end_column or 0
+        )
         return LineNode("criteria", span, first, criteria=tuple(items))
+
+
+_CRITERION_RE = re.compile(r"(\S+)(?:([ \t]+)([^\s|+#]+)(?:([ \t]+)(.*))?)?", re.DOTALL)
+
+
+def _sub(tok: Token, type_: str, text: str, offset: int) -> Token:
+    col = (tok.column or 0) + offset
+    pos = (tok.start_pos or 0) + offset
+    return Token(type_, text, pos, tok.line, col, tok.line, col + len(text), pos + len(text))
+
+
+def split_criterion(tok: Token) -> tuple[Token, Token | None, Token | None]:
+    """Split a CRITERION token into filter, field and value tokens (value right-stripped).
+
+    Examples
+    --------
+    >>> f, fld, val = split_criterion(Token("CRITERION", "contains Modality CT ", 0, 1, 1))
+    >>> str(f), str(fld), str(val), val.column
+    ('contains', 'Modality', 'CT', 19)
+    """
+    m = _CRITERION_RE.fullmatch(str(tok))
+    if m is None:  # not reachable through the grammar; keep the transformer total
+        return tok, None, None
+    filt = _sub(tok, "FILTER_KW", m.group(1), 0)
+    field = value = None
+    if m.group(3) is not None:
+        field = _sub(tok, "CFIELD", m.group(3), m.start(3))
+    if m.group(5) is not None and m.group(5).rstrip():
+        value = _sub(tok, "CVALUE", m.group(5).rstrip(), m.start(5))
+    return filt, field, value
 
 
 def _pad(c: list[Any], n: int) -> list[Any]:
@@ -194,7 +235,7 @@ class FieldTransformer(Transformer[Token, FieldExpr]):
         return self._fe(kind, arg=name)
 
     def fe_select(self, c: list[Token]) -> FieldExpr:
-        rest = str(c[0])[len("select:"):]
+        rest = str(c[0])[len("select:") :]
         what, _, arg = rest.partition(":")
         if what.lower() == "vr":
             return self._fe("select_vr", arg=arg.upper()[:2] if arg else arg)
@@ -221,7 +262,9 @@ class FieldTransformer(Transformer[Token, FieldExpr]):
 
     def fe_private(self, c: list[Token]) -> FieldExpr:
         text = str(c[0])
-        m = re.fullmatch(r"(\(?)([0-9A-Fa-f]{4}),([\"'])(.*)\3,([0-9A-Fa-f]{2})(\)?)", text, re.S)
+        m = re.fullmatch(
+            r"(\(?)([0-9A-Fa-f]{4}),([\"'])(.*)\3,([0-9A-Fa-f]{2})(\)?)", text, re.DOTALL
+        )
         if m is None or (m.group(1) == "") != (m.group(6) == ""):
             return self._fe("invalid", arg="unbalanced parentheses in a private tag")
         return self._fe(
@@ -236,8 +279,11 @@ class FieldTransformer(Transformer[Token, FieldExpr]):
 
     def fe_keyword(self, c: list[Token]) -> FieldExpr:
         if re.fullmatch(r"0[xX][0-9A-Fa-f]+", self.text):
-            return self._fe("invalid", arg=f"'{self.text}' is not a field expression (0x tags are "
-                            "only for filter criteria)")
+            return self._fe(
+                "invalid",
+                arg=f"'{self.text}' is not a field expression (0x tags are "
+                "only for filter criteria)",
+            )
         return self._fe("keyword", arg=str(c[0]))
 
     def fe_unknown(self, c: list[Token]) -> FieldExpr:
@@ -263,9 +309,7 @@ class ValueTransformer(Transformer[Token, Value]):
         for tok in c[1:]:
             key, eq, val = str(tok).partition("=")
             args.append((key, val) if eq else (key, "\x00"))
-        return Value(
-            "deid_func", self.text, self.span, name=str(c[0])[10:], args=tuple(args)
-        )
+        return Value("deid_func", self.text, self.span, name=str(c[0])[10:], args=tuple(args))
 
     def v_literal(self, c: list[Token]) -> Value:
         return Value("literal", self.text, self.span)

@@ -16,16 +16,16 @@ import importlib
 from typing import Any
 
 __all__ = [
-    "run",
-    "build_plan",
-    "RunSummary",
-    "JobSpec",
     "FileTask",
+    "JobSpec",
+    "RunSummary",
     "RunnerError",
-    "process_file",
+    "build_plan",
     "collect_tasks",
     "parse_conditions",
+    "process_file",
     "read_report",
+    "run",
 ]
 
 _WHERE = {

@@ -19,8 +19,9 @@ from __future__ import annotations
 import os
 import pickle
 import sys
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 from deid.runner.conditions import SaveCondition, parse_conditions
 from deid.runner.executors import SerialExecutor, make_executor
@@ -28,7 +29,7 @@ from deid.runner.job import EXISTING_MODES, JobSpec, remove_stale_temporaries
 from deid.runner.report import CrosswalkWriter, ReportWriter, RunSummary, load_done
 from deid.runner.sources import FileTask, RunnerError, check_output_location, collect_tasks, is_url
 
-__all__ = ["run", "build_plan", "default_report_path"]
+__all__ = ["build_plan", "default_report_path", "run"]
 
 
 def build_plan(
@@ -135,6 +136,28 @@ def _series_blocks(executor: Any, tasks: list[FileTask]) -> list[FileTask]:
     return out
 
 
+def _pixel_filters(source: Any) -> tuple[Any, ...]:
+    """Collect the ``%filter`` groups of recipe paths/objects; the shipped default when none."""
+    from deid._optional import require
+
+    require("deid.pixels.process", "pixels")
+    from deid.recipe import load_recipe
+
+    items = (
+        [] if source is None else list(source) if isinstance(source, (list, tuple)) else [source]
+    )
+    groups: list[Any] = []
+    for item in items:
+        if isinstance(item, (str, os.PathLike)):
+            item = load_recipe(os.fspath(item))
+        elif hasattr(item, "to_recipe"):
+            item = item.to_recipe()
+        groups.extend(getattr(item, "filters", ()))
+    if not groups:
+        groups.extend(load_recipe("dicom").filters)
+    return tuple(groups)
+
+
 def _resolve_key(key: Any, key_file: str | None) -> Any:
     try:
         from deid.engine.keys import load_key
@@ -157,11 +180,11 @@ def _progress(enabled: bool | None, total: int) -> Any:
 def run(
     inputs: str | Sequence[str],
     output: str,
+    plan: Any = None,
     *,
     recipe: Any = None,
     profile: str | None = None,
     options: Sequence[str] = (),
-    plan: Any = None,
     functions: Mapping[str, Callable[..., Any]] | None = None,
     key: Any = None,
     key_file: str | None = None,
@@ -177,6 +200,8 @@ def run(
     scheduler: Any = None,
     pattern: str | None = None,
     pixels: bool = False,
+    pixel_recipe: Any = None,
+    pixel_options: Any = None,
     force: bool = False,
     progress: bool | None = None,
     keep_records: bool = False,
@@ -194,7 +219,9 @@ def run(
     recipe, profile, options, functions
         What to apply (see :func:`build_plan`); or pass a compiled ``plan``.
     plan : object, optional
-        A compiled plan (``apply(ds, context)``); overrides recipe/profile.
+        A compiled plan (``apply(ds, context)``), which overrides recipe/profile; anything
+        else given here (a recipe path or tag, a parsed ``Recipe``, a ``DeidRecipe``) is taken
+        as ``recipe``.
     key : str or bytes or deid.engine.keys.Key, optional
         Secret key for keyed pseudonyms. It is resolved once, here (argument, ``key_file``,
         ``$DEID_KEY``, else one random key for the whole run), so every worker uses the same key.
@@ -223,7 +250,13 @@ def run(
     pattern : str, optional
         Only files whose base name matches this ``fnmatch`` pattern.
     pixels : bool
-        Also run the pixel step (``deid.pixels``).
+        Also run the pixel step (``deid.pixels.process_pixels``): burned-in annotation found by
+        the ``%filter`` sections is blanked; an image that cannot be made safe is rejected.
+    pixel_recipe : recipe or list, optional
+        Where the ``%filter`` sections come from (default: ``recipe``; when that has none, the
+        shipped ``dicom`` recipe).
+    pixel_options : deid.pixels.PixelOptions, optional
+        Options of the pixel step.
     force : bool
         Read files without the DICOM preamble.
     progress : bool, optional
@@ -249,6 +282,10 @@ def run(
     --------
     See the module docstring.
     """
+    if plan is not None and not callable(getattr(plan, "apply", None)):
+        if recipe is not None:
+            raise RunnerError("give the recipe either as plan= or as recipe=, not both")
+        plan, recipe = None, plan
     if isinstance(inputs, (str, os.PathLike)):
         inputs = [os.fspath(inputs)]
     inputs = [os.fspath(i) for i in inputs]
@@ -259,14 +296,21 @@ def run(
     conds = parse_conditions(conditions)
     if series_aggregate and not conds:
         raise RunnerError("series aggregation needs at least one save condition")
+    filters: tuple[Any, ...] = ()
+    if pixels:
+        filters = _pixel_filters(pixel_recipe if pixel_recipe is not None else recipe)
     if plan is None:
         plan = build_plan(recipe, profile, options, functions)
     tasks = collect_tasks(inputs, output, pattern)
     if quarantine:
         check_output_location(inputs, quarantine)
-        if not is_url(quarantine) and not is_url(output):
-            if os.path.realpath(quarantine) == os.path.realpath(output):
-                raise RunnerError("the quarantine folder must differ from the output folder")
+        same = (
+            not is_url(quarantine)
+            and not is_url(output)
+            and (os.path.realpath(quarantine) == os.path.realpath(output))
+        )
+        if same:
+            raise RunnerError("the quarantine folder must differ from the output folder")
     input_set = {t.input for t in tasks}
     for path in (report, crosswalk):
         if path and os.path.realpath(path) in input_set:
@@ -284,6 +328,8 @@ def run(
         existing="overwrite" if resume and existing == "error" else existing,
         quarantine=quarantine,
         pixels=pixels,
+        pixel_filters=filters,
+        pixel_options=pixel_options,
         force=force,
         crosswalk=crosswalk is not None,
     )
@@ -306,6 +352,7 @@ def run(
     xwalk = CrosswalkWriter(crosswalk, append=resume)
     bar = None
     try:
+        executor.start()
         if series_aggregate:
             tasks = _series_blocks(executor, tasks)
         todo = []

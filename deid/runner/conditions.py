@@ -30,18 +30,19 @@ Examples
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from deid.errors import DeidError
 
 __all__ = [
     "ConditionError",
-    "SaveCondition",
     "ConditionResult",
+    "SaveCondition",
+    "evaluate_conditions",
     "parse_condition",
     "parse_conditions",
-    "evaluate_conditions",
 ]
 
 
@@ -126,8 +127,8 @@ def _resolve_tag(field: str, text: str) -> int:
 
     m = _TAG_RE.match(field)
     if m:
-        return int(m.group(3), 16) if m.group(3) else (int(m.group(1), 16) << 16) | int(
-            m.group(2), 16
+        return (
+            int(m.group(3), 16) if m.group(3) else (int(m.group(1), 16) << 16) | int(m.group(2), 16)
         )
     tag = tag_for_keyword(field)
     if tag is None:
@@ -231,9 +232,7 @@ def _json_value(values: list[str]) -> Any:
     return values[0] if len(values) == 1 else values
 
 
-def evaluate_conditions(
-    conditions: Sequence[SaveCondition], ds: Any
-) -> list[ConditionResult]:
+def evaluate_conditions(conditions: Sequence[SaveCondition], ds: Any) -> list[ConditionResult]:
     """Evaluate each condition on a dataset (top level only).
 
     Parameters

@@ -16,17 +16,19 @@ Examples
 from __future__ import annotations
 
 import os
-from typing import Any, Callable, Iterable, Iterator
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 from deid.runner.job import JobSpec, evaluate_file_conditions, process_file
 from deid.runner.sources import FileTask
 
 __all__ = [
-    "SerialExecutor",
-    "ProcessExecutor",
     "DaskExecutor",
-    "make_executor",
+    "ProcessExecutor",
+    "SerialExecutor",
     "default_workers",
+    "make_executor",
 ]
 
 _FUNCS: dict[str, Callable[[FileTask, JobSpec], dict[str, Any]]] = {
@@ -80,6 +82,9 @@ class SerialExecutor:
     def __init__(self, spec: JobSpec) -> None:
         self.spec = spec
 
+    def start(self) -> None:
+        """Nothing to start."""
+
     def imap(self, kind: str, tasks: Iterable[FileTask]) -> Iterator[dict[str, Any]]:
         """Yield one result per task."""
         func = _FUNCS[kind]
@@ -106,7 +111,7 @@ def _run_in_worker(kind: str, task: FileTask) -> dict[str, Any]:
 
 
 class ProcessExecutor:
-    """A local pool of ``workers`` processes (``spawn``), the spec sent by the initializer.
+    """A local pool of ``workers`` processes, the spec (with the plan) sent by the initializer.
 
     A worker process that dies (killed, out of memory) fails only the files it held; the pool is
     rebuilt and the run goes on.
@@ -118,13 +123,28 @@ class ProcessExecutor:
         self.window = window or 4 * self.workers
         self._pool: Any = None
 
+    def start(self) -> None:
+        """Start the workers now (before any helper thread, e.g. a progress bar, exists)."""
+        if self._pool is None:
+            self._pool = self._new_pool()
+
+    @staticmethod
+    def start_method() -> str:
+        """``fork`` on Linux while this process has a single thread (fast start, and functions
+        defined in ``__main__`` or a notebook reach the workers); ``spawn`` otherwise."""
+        import threading
+
+        if sys.platform.startswith("linux") and threading.active_count() == 1:
+            return "fork"
+        return "spawn"
+
     def _new_pool(self) -> Any:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
         return ProcessPoolExecutor(
             max_workers=self.workers,
-            mp_context=multiprocessing.get_context("spawn"),
+            mp_context=multiprocessing.get_context(self.start_method()),
             initializer=_init_worker,
             initargs=(self.spec,),
         )
@@ -158,7 +178,7 @@ class ProcessExecutor:
                 except BrokenProcessPool as exc:
                     broken = True
                     yield _crash_record(kind, task, exc)
-                except Exception as exc:  # pickling errors and the like
+                except Exception as exc:  # noqa: BLE001 - pickling errors and the like
                     yield _crash_record(kind, task, exc)
             if broken:
                 for fut, task in list(pending.items()):
@@ -210,6 +230,9 @@ class DaskExecutor:
         # one copy of the spec (and its plan) per worker
         self._spec_future = self.client.scatter(spec, broadcast=True, hash=False)
 
+    def start(self) -> None:
+        """The cluster is already running."""
+
     def imap(self, kind: str, tasks: Iterable[FileTask]) -> Iterator[dict[str, Any]]:
         """Yield one result per task, in completion order."""
         from distributed import as_completed
@@ -219,9 +242,7 @@ class DaskExecutor:
 
         def submit() -> Any:
             task = next(queue)
-            fut = self.client.submit(
-                _dask_call, kind, task, self._spec_future, pure=False
-            )
+            fut = self.client.submit(_dask_call, kind, task, self._spec_future, pure=False)
             owner[fut.key] = task
             return fut
 
@@ -238,7 +259,7 @@ class DaskExecutor:
             task = owner.pop(fut.key)
             try:
                 yield fut.result()
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - contained, reported per file
                 yield _crash_record(kind, task, exc)
             try:
                 stream.add(submit())

@@ -38,22 +38,23 @@ import os
 import secrets
 import time
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from deid.errors import DeidError
 from deid.runner.conditions import SaveCondition, evaluate_conditions
 from deid.runner.sources import FileTask, is_url
 
 __all__ = [
+    "EXISTING_MODES",
     "JobSpec",
     "TruncatedFileError",
-    "EXISTING_MODES",
-    "read_dataset",
-    "process_file",
     "evaluate_file_conditions",
-    "summarize_changes",
+    "process_file",
+    "read_dataset",
     "remove_stale_temporaries",
+    "summarize_changes",
 ]
 
 EXISTING_MODES = ("skip", "overwrite", "error")
@@ -84,7 +85,13 @@ class JobSpec:
     quarantine : str or None
         Folder (or URL) where inputs that end rejected or failed are copied (same relative path).
     pixels : bool
-        Run the pixel step (``deid.pixels.process_pixels(ds, plan)``) after the header plan.
+        Run the pixel step: ``%filter`` detection on the input header (before the header plan
+        changes it), then ``deid.pixels.process_pixels`` after the plan. A ``rejected`` pixel
+        outcome rejects the file.
+    pixel_filters : tuple
+        The ``%filter`` groups (recipe AST) the pixel step evaluates.
+    pixel_options : object or None
+        ``deid.pixels.PixelOptions`` (None for the defaults).
     force : bool
         Read files without the DICOM preamble (``dcmread(force=True)``).
     crosswalk : bool
@@ -98,6 +105,8 @@ class JobSpec:
     existing: str = "error"
     quarantine: str | None = None
     pixels: bool = False
+    pixel_filters: tuple[Any, ...] = ()
+    pixel_options: Any = None
     force: bool = False
     crosswalk: bool = False
 
@@ -243,8 +252,9 @@ def _exists(path: str) -> bool:
     return os.path.lexists(path)
 
 
-def _atomic_write(path: str, data: bytes) -> None:
-    """Write ``data`` to a temporary name next to ``path`` and rename it into place."""
+def _atomic_write(path: str, data: bytes | Any) -> None:
+    """Write ``data`` (bytes, or a dataset to save) to a temporary name next to ``path`` and
+    rename it into place; nothing is left behind on error."""
     tmp_name = f"{TEMP_MARK}{os.getpid()}-{secrets.token_hex(4)}"
     if is_url(path):
         import fsspec
@@ -253,11 +263,13 @@ def _atomic_write(path: str, data: bytes) -> None:
         parent = p.rsplit("/", 1)[0]
         tmp = f"{parent}/.{p.rsplit('/', 1)[-1]}{tmp_name}"
         fs.makedirs(parent, exist_ok=True)
-        fs.pipe_file(tmp, data)
         try:
+            with fs.open(tmp, "wb") as fh:
+                _write_to(fh, data)
             fs.mv(tmp, p)
-        except Exception:
-            fs.rm(tmp)
+        except BaseException:
+            if fs.exists(tmp):
+                fs.rm(tmp)
             raise
         return
     parent = os.path.dirname(path)
@@ -265,12 +277,19 @@ def _atomic_write(path: str, data: bytes) -> None:
     tmp = os.path.join(parent, f".{os.path.basename(path)}{tmp_name}")
     try:
         with open(tmp, "wb") as fh:
-            fh.write(data)
+            _write_to(fh, data)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def _write_to(fh: Any, data: bytes | Any) -> None:
+    if isinstance(data, (bytes, bytearray)):
+        fh.write(data)
+    else:
+        data.save_as(fh)
 
 
 def _quarantine(spec: JobSpec, task: FileTask, data: bytes | None) -> str | None:
@@ -286,19 +305,16 @@ def _quarantine(spec: JobSpec, task: FileTask, data: bytes | None) -> str | None
     return target
 
 
-def _dataset_bytes(ds: Any) -> bytes:
-    buf = io.BytesIO()
-    ds.save_as(buf)
-    return buf.getvalue()
+def _detect_pixels(ds: Any, spec: JobSpec) -> Any:
+    from deid.pixels.detect import detect
+
+    return detect(ds, tuple(spec.pixel_filters))
 
 
-def _run_pixels(ds: Any, spec: JobSpec) -> Any:
-    from deid import pixels
+def _run_pixels(ds: Any, detection: Any, spec: JobSpec) -> Any:
+    from deid.pixels import process_pixels
 
-    process = getattr(pixels, "process_pixels", None)
-    if process is None:
-        raise DeidError("the pixel step was requested but deid.pixels.process_pixels is missing")
-    return process(ds, spec.plan)
+    return process_pixels(ds, detection, options=spec.pixel_options)
 
 
 def evaluate_file_conditions(task: FileTask, spec: JobSpec) -> dict[str, Any]:
@@ -321,7 +337,7 @@ def evaluate_file_conditions(task: FileTask, spec: JobSpec) -> dict[str, Any]:
     """
     try:
         ds = read_dataset(task.input, force=spec.force)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - contained, reported per file
         return {"input": task.input, "series": None, "passed": False, "error": str(exc)}
     results = evaluate_conditions(spec.conditions, ds)
     return {
@@ -412,6 +428,7 @@ def process_file(task: FileTask, spec: JobSpec, plan: Any = None) -> dict[str, A
             if record["status"] == "rejected":
                 record["quarantine"] = _quarantine(spec, task, data)
                 return record
+        detection = _detect_pixels(ds, spec) if spec.pixels else None
         changes = plan.apply(ds, _context(spec, task))
         t2 = time.perf_counter()
         timings["apply"] = t2 - t1
@@ -419,25 +436,27 @@ def process_file(task: FileTask, spec: JobSpec, plan: Any = None) -> dict[str, A
         counts = changes.counts() if hasattr(changes, "counts") else {}
         record["counts"] = dict(counts)
         if spec.pixels:
-            _run_pixels(ds, spec)
+            outcome = _run_pixels(ds, detection, spec)
             timings["pixels"] = time.perf_counter() - t2
+            record["pixels"] = outcome.to_dict()
+            if outcome.status == "rejected":
+                record.update(status="rejected", reason=f"pixels: {outcome.reason}")
+                record["quarantine"] = _quarantine(spec, task, data)
+                return record
         t3 = time.perf_counter()
-        payload = _dataset_bytes(ds)
-        _atomic_write(task.output, payload)
+        _atomic_write(task.output, ds)
         timings["write"] = time.perf_counter() - t3
         record.update(status="written", output=task.output)
         if spec.crosswalk:
-            record["crosswalk"] = {
-                k: [v, _uid(ds, k)] for k, v in original.items()
-            }
-    except Exception as exc:  # contained: one file never stops the batch
+            record["crosswalk"] = {k: [v, _uid(ds, k)] for k, v in original.items()}
+    except Exception as exc:  # noqa: BLE001 - contained: one file never stops the batch
         from deid.errors import RejectedError
 
         status = "rejected" if isinstance(exc, RejectedError) else "failed"
         record.update(status=status, reason=f"{type(exc).__name__}: {exc}", output=None)
         try:
             record["quarantine"] = _quarantine(spec, task, data)
-        except Exception as qexc:  # pragma: no cover - quarantine disk errors
+        except Exception as qexc:  # noqa: BLE001 - pragma: no cover - quarantine disk errors
             record["reason"] += f" (quarantine copy failed: {qexc})"
     finally:
         timings["total"] = time.perf_counter() - t0
@@ -463,4 +482,3 @@ def remove_stale_temporaries(folder: str) -> int:
                 os.unlink(os.path.join(dirpath, name))
                 removed += 1
     return removed
-

@@ -25,12 +25,12 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 __all__ = [
-    "ReportWriter",
-    "CrosswalkWriter",
-    "RunSummary",
-    "read_report",
-    "load_done",
     "STATUSES",
+    "CrosswalkWriter",
+    "ReportWriter",
+    "RunSummary",
+    "load_done",
+    "read_report",
 ]
 
 STATUSES = ("written", "skipped", "rejected", "failed")
@@ -54,7 +54,7 @@ class ReportWriter:
         if path:
             parent = os.path.dirname(os.path.abspath(path))
             os.makedirs(parent, exist_ok=True)
-            self._fh = open(path, "a" if append else "w", encoding="utf-8")
+            self._fh = open(path, "a" if append else "w", encoding="utf-8")  # noqa: SIM115
 
     def write(self, record: dict[str, Any]) -> None:
         """Write one record and flush it."""
@@ -68,7 +68,7 @@ class ReportWriter:
             self._fh.close()
             self._fh = None
 
-    def __enter__(self) -> "ReportWriter":
+    def __enter__(self) -> ReportWriter:  # noqa: PYI034
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -92,7 +92,9 @@ class CrosswalkWriter:
         if path:
             exists = append and os.path.exists(path) and os.path.getsize(path) > 0
             os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-            self._fh = open(path, "a" if append else "w", encoding="utf-8", newline="")
+            self._fh = open(  # noqa: SIM115 - closed by close()
+                path, "a" if append else "w", encoding="utf-8", newline=""
+            )
             self._csv = csv.writer(self._fh)
             if not exists:
                 header = ["input", "output"]
@@ -223,7 +225,7 @@ class RunSummary:
             status = "failed"
         setattr(self, status, getattr(self, status) + 1)
 
-    def finish(self) -> "RunSummary":
+    def finish(self) -> RunSummary:
         """Stop the clock."""
         self.elapsed = time.perf_counter() - self._start
         return self
@@ -257,4 +259,3 @@ class RunSummary:
             "files_per_second": round(self.files_per_second, 2),
             "report": self.report,
         }
-

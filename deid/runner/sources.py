@@ -20,18 +20,18 @@ from __future__ import annotations
 import fnmatch
 import glob as _glob
 import os
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Iterator, Sequence
 
 from deid.errors import DeidError
 
 __all__ = [
-    "RunnerError",
     "FileTask",
-    "is_url",
-    "collect_tasks",
-    "iter_input_files",
+    "RunnerError",
     "check_output_location",
+    "collect_tasks",
+    "is_url",
+    "iter_input_files",
 ]
 
 
@@ -123,6 +123,7 @@ def _url_files(item: str) -> Iterator[tuple[str, str]]:
 
     core = require("fsspec.core", "dask")
     fs, path = core.url_to_fs(item)
+
     def url(p: str) -> str:
         return str(fs.unstrip_protocol(p))
 
@@ -215,7 +216,9 @@ def check_output_location(inputs: Sequence[str], output: str) -> None:
     out = os.path.realpath(output)
     for root in _input_roots(inputs):
         if out == root:
-            raise RunnerError(f"output folder {output!r} is the input {root!r}; inputs are never overwritten")
+            raise RunnerError(
+                f"output folder {output!r} is the input {root!r}; inputs are never overwritten"
+            )
         if out.startswith(root.rstrip(os.sep) + os.sep):
             raise RunnerError(
                 f"output folder {output!r} is inside input {root!r}; "
@@ -234,9 +237,7 @@ def _join(output: str, rel: str) -> str:
     return os.path.join(os.path.realpath(output), *rel.split("/"))
 
 
-def collect_tasks(
-    inputs: Sequence[str], output: str, pattern: str | None = None
-) -> list[FileTask]:
+def collect_tasks(inputs: Sequence[str], output: str, pattern: str | None = None) -> list[FileTask]:
     """List the tasks of a run.
 
     Parameters

@@ -81,7 +81,8 @@ def _atomic_write(filename: str, data: str | bytes, mode: str) -> str:
         with open(filename, mode) as handle:
             handle.write(data)
         return filename
-    fd, tmp = tempfile.mkstemp(prefix=".deid-", suffix=".tmp", dir=folder)
+    tmp = os.path.join(folder, ".deid-%s.tmp" % uuid.uuid4().hex)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # umask applies
     try:
         with os.fdopen(fd, "wb" if binary else "w") as handle:
             handle.write(data)

@@ -19,12 +19,12 @@ from deid.verify.report import FileReport, Finding, VerifyReport
 from deid.verify.values import Needle, RetainSet, collect_needles, retain_from_options
 
 __all__ = [
-    "verify",
-    "VerifyReport",
     "FileReport",
     "Finding",
     "Needle",
     "RetainSet",
+    "VerifyReport",
     "collect_needles",
     "retain_from_options",
+    "verify",
 ]

@@ -10,7 +10,8 @@ import copy
 import os
 import warnings
 from collections import defaultdict
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import pydicom
 from pydicom import Dataset
@@ -29,7 +30,7 @@ from deid.verify.values import (
     retain_from_options,
 )
 
-__all__ = ["verify", "SIDECAR_SUFFIXES", "REPORT_NAMES"]
+__all__ = ["REPORT_NAMES", "SIDECAR_SUFFIXES", "verify"]
 
 #: Files in the output tree that are not DICOM outputs (reports, crosswalks, logs).
 SIDECAR_SUFFIXES = (".json", ".jsonl", ".csv", ".log", ".txt", ".md", ".html")
@@ -227,8 +228,8 @@ def _verify(
     crosswalk: str | None = None,
     require_markers: bool = True,
 ) -> VerifyReport:
-    for root in (input, output):
-        if not os.path.exists(root):
+    for root in (input, output, report, crosswalk):
+        if root is not None and not os.path.exists(root):
             raise DeidError(f"deid verify: {root}: no such file or directory")
     retain: RetainSet = retain_from_options(options)
     differ = _plan_differ(recipes, profile, options)
@@ -400,7 +401,8 @@ def _scan_pair(
             )
         )
         finding = Finding("leak", needle.text, needle.kind, needle.source, ", ".join(locations))
-        if (needle.kind in ("name", "removed") and needle.text.lower() in kept) or explained:
+        coincidence = needle.kind in ("name", "removed", "free_text") and needle.text.lower() in kept
+        if coincidence or explained:
             finding.kind = "ambiguous"
             fr.ambiguous.append(finding)
         else:
@@ -428,7 +430,7 @@ def _check_references(
     result: VerifyReport,
     pairs: dict[str, str],
     ins: dict[str, Dataset],
-    outs: dict[str, "Dataset | None"],
+    outs: dict[str, Dataset | None],
     uid_map: dict[str, str],
 ) -> None:
     mapping: dict[str, dict[str, set[str]]] = {k: defaultdict(set) for k in _INSTANCE_KEYS}

@@ -22,12 +22,13 @@ from __future__ import annotations
 import csv
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from pydicom import Dataset
 
-__all__ = ["FileInfo", "Pairing", "pair_files", "read_report", "read_crosswalk", "signature"]
+__all__ = ["FileInfo", "Pairing", "pair_files", "read_crosswalk", "read_report", "signature"]
 
 _IN_KEYS = ("input", "source", "src", "in", "input_path", "original", "path")
 _OUT_KEYS = ("output", "destination", "dest", "dst", "out", "output_path", "written")

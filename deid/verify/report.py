@@ -18,7 +18,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-__all__ = ["Finding", "FileReport", "VerifyReport"]
+__all__ = ["FileReport", "Finding", "VerifyReport"]
 
 
 @dataclass

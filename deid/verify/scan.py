@@ -22,7 +22,6 @@ Examples
 from __future__ import annotations
 
 import io
-import re
 import zlib
 from dataclasses import dataclass, field
 
@@ -31,7 +30,7 @@ from pydicom.uid import UID
 
 from deid.verify.values import Needle
 
-__all__ = ["HeaderBytes", "header_bytes", "find", "PIXEL_TAGS", "pixel_digest", "probe"]
+__all__ = ["PIXEL_TAGS", "HeaderBytes", "find", "header_bytes", "pixel_digest", "probe"]
 
 #: Top-level elements whose value is not scanned.
 PIXEL_TAGS = frozenset({0x7FE00010, 0x7FE00008, 0x7FE00009})
@@ -84,9 +83,9 @@ def _walk_ranges(raw: bytes) -> tuple[int, list[tuple[int, int]], bytes | None]:
     for elem in data_element_generator(fp, implicit, little, defer_size=1024):
         count += 1
         tag = int(elem.tag)
-        if tag <= last or (
-            elem.length != 0xFFFFFFFF and elem.value_tell + elem.length > len(raw)
-        ):
+        length = getattr(elem, "length", 0xFFFFFFFF)  # parsed sequences carry no length
+        tell = getattr(elem, "value_tell", 0)
+        if tag <= last or (length != 0xFFFFFFFF and tell + length > len(raw)):
             raise ValueError(f"malformed element ({tag >> 16:04X},{tag & 0xFFFF:04X})")
         last = tag
         if int(elem.tag) in PIXEL_TAGS:
@@ -150,7 +149,7 @@ def _continues(hay: bytes, pos: int, step: int, chars: bytes) -> bool:
     return _texty(hay[beyond])
 
 
-_ALNUM_SET = b"abcdefghijklmnopqrstuvwxyz0123456789"
+_ALNUM_SET = b"abcdefghijklmnopqrstuvwxyz0123456789_"
 _DIGITS = b"0123456789"
 
 

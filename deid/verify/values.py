@@ -29,8 +29,8 @@ Examples
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator
 
 from pydicom import Dataset
 from pydicom.charset import convert_encodings
@@ -41,17 +41,17 @@ from pydicom.sequence import Sequence
 from pydicom.uid import UID_dictionary
 
 __all__ = [
+    "MIN_ASCII",
+    "MIN_NAME_PART",
+    "MIN_NUMERIC",
+    "MIN_WIDE",
+    "PLACEHOLDERS",
     "Needle",
     "RetainSet",
     "collect_needles",
     "element_label",
     "iter_elements",
     "retain_from_options",
-    "MIN_ASCII",
-    "MIN_NAME_PART",
-    "MIN_WIDE",
-    "MIN_NUMERIC",
-    "PLACEHOLDERS",
 ]
 
 #: Shortest ASCII value searched (IDs, addresses, free text ...).
@@ -365,8 +365,9 @@ def _name_parts(text: str) -> list[str]:
         comps = [c.strip() for c in group.split("^") if c.strip()]
         if len(comps) >= 2 and not group.isascii():
             # ideographic names are written without separators: family + given, and reversed
-            parts.append(comps[0] + comps[1])
-            parts.append(comps[1] + comps[0])
+            for sep in ("", " "):
+                parts.append(comps[0] + sep + comps[1])
+                parts.append(comps[1] + sep + comps[0])
         for comp in group.split("^"):
             comp = comp.strip()
             if not comp:
@@ -491,6 +492,7 @@ def collect_needles(
     retain = retain or RetainSet()
     extra_keys = extra_keys or set()
     found: dict[tuple[str, str], Needle] = {}  # keyed by lower-cased text: first place wins
+    kept_by_option: set[str] = set()  # values an option keeps, wherever else they occur
 
     def add(
         text: str, kind: str, source: str, encodings: list[str], forms: list[str] | None = None
@@ -531,15 +533,19 @@ def collect_needles(
             kind = "removed"
         if kind is None:
             continue
-        if kind == "uid" and (retain.uids or tag in _NON_INSTANCE_UIDS):
+        if kind == "uid" and tag in _NON_INSTANCE_UIDS:
             continue
-        if kind == "date" and retain.full_dates:
-            continue
-        if kind == "device" and retain.device:
-            continue
-        if kind == "institution" and retain.institution:
-            continue
-        if kind == "free_text" and retain.descriptors and keyword_of(tag) in _DESCRIPTORS:
+        if (
+            (kind == "uid" and retain.uids)
+            or (kind == "date" and retain.full_dates)
+            or (kind == "device" and retain.device)
+            or (kind == "institution" and retain.institution)
+            or (kind == "free_text" and retain.descriptors and keyword_of(tag) in _DESCRIPTORS)
+        ):
+            for v in _values_of(elem, charsets):
+                kept_by_option.add(v.strip().lower())
+                if kind == "date":
+                    kept_by_option.add(v.strip()[:8])
             continue
         for v in _values_of(elem, charsets):
             if kind == "uid":
@@ -560,7 +566,7 @@ def collect_needles(
             for word in re.findall(r"[^\x00-\x20]{4,}", v):
                 add(word, "preamble", "preamble", ["latin-1"])
 
-    return list(found.values())
+    return [n for (text, _), n in found.items() if text not in kept_by_option]
 
 
 def non_identifying_values(ds: Dataset, needles: list[Needle]) -> set[str]:

@@ -23,8 +23,9 @@ def test_profile_table(capsys: pytest.CaptureFixture[str]) -> None:
     assert "PatientName" in out and "Basic Profile" in out
 
 
-def test_on_a_file_does_not_modify_it(tree: Path, recipe: Path,
-                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_on_a_file_does_not_modify_it(
+    tree: Path, recipe: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     f = tree / "s0" / "0.dcm"
     before = f.read_bytes()
     assert main(["explain", str(f), "-r", str(recipe), "--json"]) == 0

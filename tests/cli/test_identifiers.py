@@ -20,7 +20,10 @@ def test_flatten_names_nested_fields() -> None:
     ds.ReferencedImageSequence = [item, item]
     ds.PatientID = "x"
     got = [(u, n) for u, n, _e, _m in flatten(ds)]
-    assert ("(0008,1140)__1__(0008,1155)", "ReferencedImageSequence__ReferencedSOPInstanceUID") in got
+    assert (
+        "(0008,1140)__1__(0008,1155)",
+        "ReferencedImageSequence__ReferencedSOPInstanceUID",
+    ) in got
     assert ("(0010,0020)", "PatientID") in got
     assert len([u for u, _n in got if u.startswith("(0008,1140)")]) == 3
 
@@ -33,7 +36,8 @@ def test_json_output(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert fields["(0010,0010)"]["value"] == "Doe^Pat0"
     assert "(7FE0,0010)" not in fields  # pixel data skipped, as upstream
     assert fields["(0008,1140)__0__(0008,1155)"]["name"] == (
-        "ReferencedImageSequence__ReferencedSOPInstanceUID")
+        "ReferencedImageSequence__ReferencedSOPInstanceUID"
+    )
 
 
 @pytest.mark.parametrize("fmt, sep", [("csv", ","), ("tsv", "\t")])
@@ -64,10 +68,26 @@ def test_upstream_action_get(tree: Path, capsys: pytest.CaptureFixture[str]) -> 
 
 
 def test_upstream_action_put_requires_ids(tree: Path, tmp_path: Path) -> None:
-    assert main(["-o", str(tmp_path / "o"), "identifiers", "--action", "put",
-                 "--input", str(tree)]) == 2
+    assert (
+        main(["-o", str(tmp_path / "o"), "identifiers", "--action", "put", "--input", str(tree)])
+        == 2
+    )
     ids = tmp_path / "ids.json"
     ids.write_text("{}")
-    assert main(["-o", str(tmp_path / "o"), "identifiers", "--action", "put", "--ids", str(ids),
-                 "--input", str(tree)]) == 0
+    assert (
+        main(
+            [
+                "-o",
+                str(tmp_path / "o"),
+                "identifiers",
+                "--action",
+                "put",
+                "--ids",
+                str(ids),
+                "--input",
+                str(tree),
+            ]
+        )
+        == 0
+    )
     assert len(list((tmp_path / "o").rglob("*.dcm"))) == 4

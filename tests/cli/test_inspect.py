@@ -7,10 +7,9 @@ import os
 from pathlib import Path
 
 import pytest
+from runner.helpers import make_dataset, write
 
 from deid.cli.main import main
-
-from runner.helpers import make_dataset, write
 
 FILTER_RECIPE = """FORMAT dicom
 
@@ -42,8 +41,9 @@ def test_flags_per_file(mixed: Path, tmp_path: Path, capsys: pytest.CaptureFixtu
     assert "CLEAN 1 files, FLAGGED 1 files" in out
 
 
-def test_save_writes_upstream_tsv(mixed: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_save_writes_upstream_tsv(
+    mixed: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.chdir(tmp_path)
     recipe = tmp_path / "f.dicom"
     recipe.write_text(FILTER_RECIPE)

@@ -39,11 +39,23 @@ def test_deid_error_becomes_2_on_stderr(tmp_path: Path, capsys: pytest.CaptureFi
     assert "no such file or folder" in captured.err and captured.out == ""
 
 
-def test_upstream_global_flags_are_accepted(tree: Path, tmp_path: Path,
-                                            capsys: pytest.CaptureFixture[str]) -> None:
+def test_upstream_global_flags_are_accepted(
+    tree: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "legacy-out"
-    code = main(["--quiet", "-o", str(out), "--overwrite", "identifiers", "--action", "all",
-                 "--input", str(tree)])
+    code = main(
+        [
+            "--quiet",
+            "-o",
+            str(out),
+            "--overwrite",
+            "identifiers",
+            "--action",
+            "all",
+            "--input",
+            str(tree),
+        ]
+    )
     assert code == 0
     assert len(list(out.rglob("*.dcm"))) == 4
 
@@ -51,21 +63,35 @@ def test_upstream_global_flags_are_accepted(tree: Path, tmp_path: Path,
 @pytest.mark.skipif(not DEID.exists(), reason="console script not installed")
 def test_installed_script_runs(tree: Path, recipe: Path, tmp_path: Path) -> None:
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
-    out = subprocess.run([str(DEID), "version"], capture_output=True, text=True, env=env)
+    out = subprocess.run(
+        [str(DEID), "version"], capture_output=True, text=True, env=env, check=False
+    )
     assert out.returncode == 0 and out.stdout.startswith("deid ")
     res = subprocess.run(
         [str(DEID), "run", str(tree), "-o", str(tmp_path / "o"), "-r", str(recipe), "-j", "1"],
-        capture_output=True, text=True, env=env,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
     )
     assert res.returncode == 0, res.stderr
     assert "4 files: 4 written" in res.stdout
     assert "report:" in res.stderr
-    bad = subprocess.run([str(DEID), "check", str(tmp_path / "nope.dicom")],
-                         capture_output=True, text=True, env=env)
+    bad = subprocess.run(
+        [str(DEID), "check", str(tmp_path / "nope.dicom")],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
     assert bad.returncode == 2 and "nope.dicom" in bad.stderr
 
 
 def test_python_dash_m(tmp_path: Path) -> None:
-    res = subprocess.run([sys.executable, "-m", "deid", "profiles", "--json"],
-                         capture_output=True, text=True)
+    res = subprocess.run(
+        [sys.executable, "-m", "deid", "profiles", "--json"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert res.returncode == 0 and '"profiles"' in res.stdout

@@ -14,8 +14,9 @@ from deid.main import identifiers as legacy_identifiers
 from deid.main import inspect as legacy_inspect
 
 
-def test_main_exits_only_on_failure(tree: Path, monkeypatch: pytest.MonkeyPatch,
-                                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_main_exits_only_on_failure(
+    tree: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert deid.main.main(["version"]) is None
     assert capsys.readouterr().out.startswith("deid ")
     with pytest.raises(SystemExit) as exc:
@@ -32,14 +33,21 @@ def test_get_parser_is_the_command_parser() -> None:
 
 
 def test_identifiers_main_with_upstream_namespace(tree: Path, tmp_path: Path) -> None:
-    ns = argparse.Namespace(action="all", deid=None, ids=None, input=str(tree),
-                            outfolder=str(tmp_path / "o"), overwrite=False)
+    ns = argparse.Namespace(
+        action="all",
+        deid=None,
+        ids=None,
+        input=str(tree),
+        outfolder=str(tmp_path / "o"),
+        overwrite=False,
+    )
     assert legacy_identifiers.main(ns, get_parser()) == 0
     assert len(list((tmp_path / "o").rglob("*.dcm"))) == 4
 
 
-def test_inspect_main_with_upstream_namespace(tree: Path, capsys: pytest.CaptureFixture[str]
-                                              ) -> None:
+def test_inspect_main_with_upstream_namespace(
+    tree: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from deid.cli.main import main
 
     assert main(["inspect", str(tree)]) == 0

@@ -7,11 +7,10 @@ from pathlib import Path
 
 import pydicom
 import pytest
+from runner.helpers import read_tree, truncated_copy
 
 from deid.cli.main import main
 from deid.runner.report import read_report
-
-from runner.helpers import read_tree, truncated_copy
 
 
 def test_run_recipe_writes_tree_and_default_report(
@@ -34,9 +33,27 @@ def test_run_profile_json_summary_and_exit_1(
 ) -> None:
     truncated_copy(tree / "s0" / "0.dcm", tree / "zz" / "cut.dcm", cut=30)
     out = tmp_path / "out"
-    code = main(["run", str(tree), "-o", str(out), "--profile", "basic", "--key",
-                 "0123456789abcdef0123", "--json", "-j", "2", "--quarantine", str(tmp_path / "q"),
-                 "--report", str(tmp_path / "r.jsonl"), "--crosswalk", str(tmp_path / "x.csv")])
+    code = main(
+        [
+            "run",
+            str(tree),
+            "-o",
+            str(out),
+            "--profile",
+            "basic",
+            "--key",
+            "0123456789abcdef0123",
+            "--json",
+            "-j",
+            "2",
+            "--quarantine",
+            str(tmp_path / "q"),
+            "--report",
+            str(tmp_path / "r.jsonl"),
+            "--crosswalk",
+            str(tmp_path / "x.csv"),
+        ]
+    )
     captured = capsys.readouterr()
     assert code == 1
     summary = json.loads(captured.out)
@@ -48,11 +65,22 @@ def test_run_profile_json_summary_and_exit_1(
     assert "PID0" in (tmp_path / "x.csv").read_text()
 
 
-def test_run_conditions_and_resume(tree: Path, recipe: Path, tmp_path: Path,
-                                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_run_conditions_and_resume(
+    tree: Path, recipe: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "out"
-    args = ["run", str(tree), "-o", str(out), "-r", str(recipe), "-j", "1",
-            "--condition", "Modality in [MR]"]
+    args = [
+        "run",
+        str(tree),
+        "-o",
+        str(out),
+        "-r",
+        str(recipe),
+        "-j",
+        "1",
+        "--condition",
+        "Modality in [MR]",
+    ]
     assert main(args) == 1
     recs = read_report(str(out) + ".deid-report.jsonl")
     assert {r["status"] for r in recs} == {"rejected"}
@@ -66,8 +94,21 @@ def test_run_usage_errors(tree: Path, recipe: Path, tmp_path: Path) -> None:
     assert main(["run", str(tree), "-o", str(tmp_path / "o")]) == 2  # nothing to apply
     assert main(["run", str(tree), "-o", str(tree / "inner"), "-r", str(recipe)]) == 2
     assert main(["run", str(tree), "-o", str(tmp_path / "o"), "--profile", "nope"]) == 2
-    assert main(["run", str(tree), "-o", str(tmp_path / "o"), "-r", str(recipe),
-                 "--condition", "Modality maybe CT"]) == 2
+    assert (
+        main(
+            [
+                "run",
+                str(tree),
+                "-o",
+                str(tmp_path / "o"),
+                "-r",
+                str(recipe),
+                "--condition",
+                "Modality maybe CT",
+            ]
+        )
+        == 2
+    )
     bad = tmp_path / "bad.dicom"
     bad.write_text("FORMAT dicom\n%header\nREPLCE PatientName x\n")
     assert main(["run", str(tree), "-o", str(tmp_path / "o"), "-r", str(bad)]) == 2
@@ -80,10 +121,83 @@ def test_run_ids_file(tree: Path, tmp_path: Path) -> None:
     ids = tmp_path / "ids.json"
     ids.write_text(json.dumps({"*": {"subject": "S-1"}}))
     out = tmp_path / "o"
-    assert main(["run", str(tree), "-o", str(out), "-r", str(rec), "--ids", str(ids),
-                 "-j", "1", "--no-report"]) == 0
+    assert (
+        main(
+            [
+                "run",
+                str(tree),
+                "-o",
+                str(out),
+                "-r",
+                str(rec),
+                "--ids",
+                str(ids),
+                "-j",
+                "1",
+                "--no-report",
+            ]
+        )
+        == 0
+    )
     assert pydicom.dcmread(out / "s1" / "1.dcm").PatientID == "S-1"
     assert not Path(str(out) + ".deid-report.jsonl").exists()
     ids.write_text("[1, 2]")
-    assert main(["run", str(tree), "-o", str(tmp_path / "o2"), "-r", str(rec), "--ids",
-                 str(ids)]) == 2
+    assert (
+        main(["run", str(tree), "-o", str(tmp_path / "o2"), "-r", str(rec), "--ids", str(ids)]) == 2
+    )
+
+
+def test_run_on_dask_scheduler_address(
+    tree: Path, recipe: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+    ) as cluster:
+        code = main(
+            [
+                "run",
+                str(tree),
+                "-o",
+                str(tmp_path / "d"),
+                "-r",
+                str(recipe),
+                "--scheduler",
+                cluster.scheduler_address,
+                "--key",
+                "k" * 20,
+            ]
+        )
+    assert code == 0, capsys.readouterr().err
+    assert (
+        main(
+            [
+                "run",
+                str(tree),
+                "-o",
+                str(tmp_path / "s"),
+                "-r",
+                str(recipe),
+                "-j",
+                "1",
+                "--key",
+                "k" * 20,
+            ]
+        )
+        == 0
+    )
+    assert read_tree(tmp_path / "d") == read_tree(tmp_path / "s")
+
+
+def test_run_pixels_flag(tree: Path, tmp_path: Path) -> None:
+    pytest.importorskip("deid.pixels.process")
+    rec = tmp_path / "f.dicom"
+    rec.write_text(
+        "FORMAT dicom\n%filter graylist\nLABEL CT corner\n  contains Modality CT\n"
+        "  coordinates 0,0,2,2\n%header\nREMOVE PatientID\n"
+    )
+    out = tmp_path / "o"
+    assert main(["run", str(tree), "-o", str(out), "-r", str(rec), "--pixels", "-j", "2"]) == 0
+    recs = read_report(str(out) + ".deid-report.jsonl")
+    assert {r["pixels"]["status"] for r in recs} == {"cleaned"}
+    assert (pydicom.dcmread(out / "s0" / "0.dcm").pixel_array[:2, :2] == 0).all()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-import deid.config as config
+from deid import config
 from deid.config import DeidRecipe
 from deid.errors import RecipeError
 

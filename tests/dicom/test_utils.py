@@ -87,3 +87,11 @@ def test_save_dicom_rules(tmp_path, ctbrain1):
 def test_output_path():
     assert output_path("/a/b.dcm", "/out") == "/out/b.dcm"
     assert output_path("/a/b.dcm", None, overwrite=True) == "/a/b.dcm"
+
+
+def test_saved_files_get_normal_permissions(tmp_path, ctbrain1):
+    mask = os.umask(0o022)
+    os.umask(mask)
+    out = save_dicom(pydicom.dcmread(ctbrain1), ctbrain1, output_folder=str(tmp_path))
+    assert os.stat(out).st_mode & 0o777 == 0o666 & ~mask
+    assert [p for p in os.listdir(tmp_path) if p.endswith(".part")] == []

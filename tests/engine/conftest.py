@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Callable
+from collections.abc import Callable
 
 import pydicom
 import pytest
@@ -90,6 +90,13 @@ def make_dataset(file_dataset: bool = False) -> Dataset:
         return fds
     ds.file_meta = meta
     return ds
+
+
+def default_recipe_text() -> str:
+    """The shipped default recipe (``recipes/deid.dicom``)."""
+    from importlib.resources import files
+
+    return (files("deid._recipes") / "deid.dicom").read_text()
 
 
 def deid_data_file(folder: str, name: str) -> str:

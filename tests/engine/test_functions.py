@@ -86,3 +86,13 @@ def test_jitter_function() -> None:
     assert jitter(field=field(0x00080030, "TM", "1200")) is None
     assert jitter(field=field(0x00080020, "DA", "")) == ""
     assert jitter(field="StudyDate") is None
+
+
+def test_builtins_accept_upstream_extras_string() -> None:
+    f = field(0x0020000D, "UI", "1.2.3.4")
+    assert pydicom_uuid(item={}, value="deid_func:pydicom_uuid prefix=1.2.", field=f,
+                        dicom=None, extras="prefix=1.2.") == pydicom.uid.generate_uid(
+        "1.2.", entropy_srcs=["1.2.3.4"])
+    assert jitter(field=field(0x00080020, "DA", "20230101"), extras="days=2 years=1") == \
+        "20240103"
+    assert dicom_uuid(extras="org_root=9.9").startswith("9.9.")

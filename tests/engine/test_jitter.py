@@ -21,6 +21,7 @@ from deid.engine.jitter import jitter_timestamp, parse_days, shift_one, shift_va
         ("20230101120000+0100", "DT", 1, "20230102120000.000000+0100"),
         ("20230101120000.5", "DT", 1, "20230102120000.500000"),
         ("20230101", "LO", 1, "20230102"),
+        ("20230101120000", "DA", 1, "20230102"),
         ("20131210081530", "LO", 1, "20131211"),
         (20230101, "UL", 1, 20230102),
     ],
@@ -74,3 +75,7 @@ def test_round_trip(day, days) -> None:
     result = shift_one(text, "DA", days)
     if result.status == "shifted":
         assert shift_one(result.value, "DA", -days).value == text
+
+
+def test_jitter_timestamp_empty_is_none() -> None:
+    assert jitter_timestamp(DataElement(0x00080020, "DA", ""), 1) is None

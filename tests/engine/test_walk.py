@@ -30,13 +30,14 @@ def test_uid_and_name_forms(dataset) -> None:
     assert fields["(0009,1001)"].name == ""
 
 
-def test_breadth_first_then_file_meta(dataset) -> None:
-    uids = [f.uid for f in iter_fields(dataset)]
-    depth = [u.count("__") // 2 for u in uids]
-    meta = [f.is_filemeta for f in iter_fields(dataset)]
-    assert meta == sorted(meta)  # file meta last
-    body = [d for d, m in zip(depth, meta) if not m]
-    assert body == sorted(body)
+def test_order_top_level_file_meta_then_nested(dataset) -> None:
+    items = list(iter_fields(dataset))
+    depth = [f.uid.count("__") // 2 for f in items]
+    assert depth == sorted(depth)  # breadth-first
+    meta = [i for i, f in enumerate(items) if f.is_filemeta]
+    first_nested = depth.index(1)
+    assert meta and max(meta) < first_nested  # file meta right after the top level
+    assert all(depth[i] == 0 for i in meta)
 
 
 def test_skip_list_applies_at_every_depth_with_children(dataset) -> None:

@@ -19,8 +19,14 @@ CT = "1.2.840.10008.5.1.4.1.1.2"
 PET = "1.2.840.10008.5.1.4.1.1.128"
 SR = "1.2.840.10008.5.1.4.1.1.88.22"
 
-PATIENT = {"PatientName": "Doe^Jane^Q", "PatientID": "MRN-778899", "PatientBirthDate": "19700214",
-           "PatientSex": "F", "PatientAge": "053Y", "PatientWeight": "61.5"}
+PATIENT = {
+    "PatientName": "Doe^Jane^Q",
+    "PatientID": "MRN-778899",
+    "PatientBirthDate": "19700214",
+    "PatientSex": "F",
+    "PatientAge": "053Y",
+    "PatientWeight": "61.5",
+}
 
 
 def _uid(study: int, series: int, inst: int, kind: str = "9") -> str:

@@ -23,13 +23,19 @@ def by_tag(rules):
 def test_normalize_options():
     assert normalize_options(None) == ()
     assert normalize_options("retain-uids, clean_descriptors") == (
-        "retain-uids", "clean-descriptors")
+        "retain-uids",
+        "clean-descriptors",
+    )
     assert normalize_options(["retain_modified_dates", "RETAIN-UIDS"]) == (
-        "retain-uids", "retain-long-modified-dates")
+        "retain-uids",
+        "retain-long-modified-dates",
+    )
     with pytest.raises(ProfileError, match="did you mean 'retain-uids'"):
         normalize_options(["retain-uidz"])
     assert normalize_options(["retain-uid", "retain-device-id"]) == (
-        "retain-uids", "retain-device-identity")
+        "retain-uids",
+        "retain-device-identity",
+    )
     with pytest.raises(ProfileError, match="cannot be combined"):
         normalize_options(["retain-long-full-dates", "retain-long-modified-dates"])
 
@@ -46,39 +52,47 @@ def test_option_overrides_basic_and_k_wins_over_c():
     assert effective_code(allergies, ("clean-descriptors",)) == ("C", "clean-descriptors")
     age = t.row_for_tag(0x00101010)
     assert effective_code(age, ("clean-descriptors", "retain-patient-characteristics")) == (
-        "K", "retain-patient-characteristics")
+        "K",
+        "retain-patient-characteristics",
+    )
 
 
-@pytest.mark.parametrize("tag,code,action,function", [
-    (0x00100010, "Z", "REPLACE", "ps315_name"),       # Patient's Name: keyed name
-    (0x00100020, "Z/D", "REPLACE", "ps315_pseudonym"),  # Patient ID
-    (0x00080050, "Z", "REPLACE", "ps315_pseudonym"),  # Accession Number
-    (0x00100030, "Z", "BLANK", None),                 # Birth Date
-    (0x00080022, "X/Z", "BLANK", None),               # Acquisition Date: X/Z -> Z
-    (0x00080080, "X/Z/D", "REPLACE", "ps315_dummy"),  # Institution Name: -> D
-    (0x00080018, "U", "REPLACE", "ps315_uid"),
-    (0x00081140, "X/Z/U*", None, None),               # Referenced Image Sequence: kept
-    (0x0040A730, "D", "BLANK", None),                 # Content Sequence: D on SQ -> emptied
-    (0x00101010, "X", "REMOVE", None),
-])
+@pytest.mark.parametrize(
+    "tag,code,action,function",
+    [
+        (0x00100010, "Z", "REPLACE", "ps315_name"),  # Patient's Name: keyed name
+        (0x00100020, "Z/D", "REPLACE", "ps315_pseudonym"),  # Patient ID
+        (0x00080050, "Z", "REPLACE", "ps315_pseudonym"),  # Accession Number
+        (0x00100030, "Z", "BLANK", None),  # Birth Date
+        (0x00080022, "X/Z", "BLANK", None),  # Acquisition Date: X/Z -> Z
+        (0x00080080, "X/Z/D", "REPLACE", "ps315_dummy"),  # Institution Name: -> D
+        (0x00080018, "U", "REPLACE", "ps315_uid"),
+        (0x00081140, "X/Z/U*", None, None),  # Referenced Image Sequence: kept
+        (0x0040A730, "D", "BLANK", None),  # Content Sequence: D on SQ -> emptied
+        (0x00101010, "X", "REMOVE", None),
+    ],
+)
 def test_basic_policy(tag, code, action, function):
     rule = by_tag(effective_rules())[tag]
     assert (rule.code, rule.action, rule.function) == (code, action, function)
     assert rule.why
 
 
-@pytest.mark.parametrize("option,tag,action,function", [
-    ("retain-uids", 0x00080018, None, None),
-    ("retain-long-full-dates", 0x00080020, None, None),
-    ("retain-long-modified-dates", 0x00080020, "REPLACE", "ps315_shift"),
-    ("retain-device-identity", 0x00081010, None, None),
-    ("retain-device-identity", 0x00080055, "REPLACE", "ps315_pseudonym"),  # AE title: C
-    ("retain-institution-identity", 0x00080080, None, None),
-    ("retain-patient-characteristics", 0x00101030, None, None),
-    ("clean-descriptors", 0x00081030, "REPLACE", "ps315_clean_text"),
-    ("clean-structured-content", 0x0040A730, None, None),
-    ("clean-graphics", 0x00700001, None, None),
-])
+@pytest.mark.parametrize(
+    "option,tag,action,function",
+    [
+        ("retain-uids", 0x00080018, None, None),
+        ("retain-long-full-dates", 0x00080020, None, None),
+        ("retain-long-modified-dates", 0x00080020, "REPLACE", "ps315_shift"),
+        ("retain-device-identity", 0x00081010, None, None),
+        ("retain-device-identity", 0x00080055, "REPLACE", "ps315_pseudonym"),  # AE title: C
+        ("retain-institution-identity", 0x00080080, None, None),
+        ("retain-patient-characteristics", 0x00101030, None, None),
+        ("clean-descriptors", 0x00081030, "REPLACE", "ps315_clean_text"),
+        ("clean-structured-content", 0x0040A730, None, None),
+        ("clean-graphics", 0x00700001, None, None),
+    ],
+)
 def test_option_policy(option, tag, action, function):
     rule = by_tag(effective_rules("basic", [option]))[tag]
     assert (rule.action, rule.function) == (action, function)
@@ -89,8 +103,9 @@ def test_private_row():
     rules = effective_rules()
     private = next(r for r in rules if r.row.kind == "private")
     assert (private.action, private.function) == ("REMOVE", None)
-    safe = next(r for r in effective_rules("basic", ["retain-safe-private"])
-                if r.row.kind == "private")
+    safe = next(
+        r for r in effective_rules("basic", ["retain-safe-private"]) if r.row.kind == "private"
+    )
     assert (safe.action, safe.function) == ("REMOVE", "ps315_private_unsafe")
 
 
@@ -119,4 +134,5 @@ def test_recipe_round_trips_through_the_formatter():
     recipe = rules_to_recipe(effective_rules(), load_table())
     again = parse_recipe(format_recipe(recipe))
     assert [(a.action, a.field.kind, a.field.tag, a.field.mask) for a in again.header] == [
-        (a.action, a.field.kind, a.field.tag, a.field.mask) for a in recipe.header]
+        (a.action, a.field.kind, a.field.tag, a.field.mask) for a in recipe.header
+    ]

@@ -36,7 +36,9 @@ def test_profile_options_and_errors():
     sets = get_dicom_rule_sets()
     assert Profile([sets.basic_profile]).options == ()
     assert Profile([sets.retain_uid, "clean_descriptors"]).options == (
-        "retain-uids", "clean-descriptors")
+        "retain-uids",
+        "clean-descriptors",
+    )
     with pytest.raises(ProfileError):
         Profile([sets.retain_long_full_dates, sets.retain_long_modified_dates])
     with pytest.raises(ProfileError, match="unknown PS3.15 option"):
@@ -70,8 +72,11 @@ def test_default_core_options():
 
 
 def test_site_recipe_on_top():
-    site = parse_recipe("FORMAT dicom\n%header\nREPLACE PatientName SUBJECT^001\n"
-                        "KEEP Manufacturer\nKEEP PatientSex\n", name="site.dicom")
+    site = parse_recipe(
+        "FORMAT dicom\n%header\nREPLACE PatientName SUBJECT^001\n"
+        "KEEP Manufacturer\nKEEP PatientSex\n",
+        name="site.dicom",
+    )
     core = Core(Profile([]), key=KEY, recipes=[site])
     ds = core.deidentify(ct())
     assert str(ds.PatientName) == "SUBJECT^001"

@@ -41,7 +41,9 @@ def test_every_instance_uid_is_replaced_and_references_resolve(originals):
     out = run(originals)
     original_uids = {u for ds in originals for u in uids_of(ds)}
     structural = {ds.SOPClassUID for ds in originals} | {
-        "1.2.840.10008.3.1.2.3.1", pydicom.uid.ExplicitVRLittleEndian}
+        "1.2.840.10008.3.1.2.3.1",
+        pydicom.uid.ExplicitVRLittleEndian,
+    }
     new_sops = {ds.SOPInstanceUID for ds in out}
     for ds in out:
         assert ds.SOPInstanceUID.startswith("2.25.")
@@ -58,14 +60,23 @@ def test_every_instance_uid_is_replaced_and_references_resolve(originals):
                 assert elem.value in {d.StudyInstanceUID for d in out}, elem
     ct1 = out[0]
     assert {i.ReferencedSOPInstanceUID for i in ct1.ReferencedImageSequence} == {
-        out[1].SOPInstanceUID, out[2].SOPInstanceUID}
+        out[1].SOPInstanceUID,
+        out[2].SOPInstanceUID,
+    }
     sr = out[4]
-    refs = [i.ReferencedSOPSequence[0].ReferencedSOPInstanceUID
-            for i in sr.ContentSequence if i.ValueType == "IMAGE"] if "ContentSequence" in sr \
+    refs = (
+        [
+            i.ReferencedSOPSequence[0].ReferencedSOPInstanceUID
+            for i in sr.ContentSequence
+            if i.ValueType == "IMAGE"
+        ]
+        if "ContentSequence" in sr
         else []
+    )
     ev = sr.CurrentRequestedProcedureEvidenceSequence[0]
-    ev_refs = [r.ReferencedSOPInstanceUID
-               for r in ev.ReferencedSeriesSequence[0].ReferencedSOPSequence]
+    ev_refs = [
+        r.ReferencedSOPInstanceUID for r in ev.ReferencedSeriesSequence[0].ReferencedSOPSequence
+    ]
     assert ev_refs == [out[0].SOPInstanceUID, out[1].SOPInstanceUID, out[2].SOPInstanceUID]
     assert ev.StudyInstanceUID == sr.StudyInstanceUID == ct1.StudyInstanceUID
     assert refs in ([], ev_refs)
@@ -121,8 +132,13 @@ def test_same_key_same_output_in_another_process(originals):
     from pathlib import Path
 
     root = str(Path(__file__).resolve().parents[2])
-    proc = subprocess.run([sys.executable, "-c", CHILD.format(root=root)], capture_output=True,
-                          text=True, check=True, cwd=root)
+    proc = subprocess.run(
+        [sys.executable, "-c", CHILD.format(root=root)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=root,
+    )
     got = json.loads(proc.stdout.strip().splitlines()[-1])
     out = run(originals)
     assert got == [out[0].SOPInstanceUID, out[0].PatientID, _fingerprint(out)[3][-400:]]
@@ -156,8 +172,10 @@ def test_modified_dates_keep_intervals_across_studies(originals):
 def test_pet_injection_to_acquisition_interval_survives(originals):
     out = run(originals, options=("retain-long-modified-dates",))
     pet, orig = out[3], originals[3]
-    info, oinfo = pet.RadiopharmaceuticalInformationSequence[0], \
-        orig.RadiopharmaceuticalInformationSequence[0]
+    info, oinfo = (
+        pet.RadiopharmaceuticalInformationSequence[0],
+        orig.RadiopharmaceuticalInformationSequence[0],
+    )
 
     def interval(ds, inf):
         start = datetime.strptime(inf.RadiopharmaceuticalStartDateTime, "%Y%m%d%H%M%S")

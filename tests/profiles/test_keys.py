@@ -6,8 +6,11 @@
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from deid.engine import keys
 from deid.engine.keys import Key, KeyMaterialError
@@ -56,8 +59,10 @@ def test_date_offset_per_patient_and_key():
     assert d1 == keys.date_offset_days(K1, "id:|P1")
     others = {keys.date_offset_days(K1, f"id:|P{i}") for i in range(20)}
     assert len(others) > 15  # offsets vary between patients
-    assert any(keys.date_offset_days(K2, f"id:|P{i}") != keys.date_offset_days(K1, f"id:|P{i}")
-               for i in range(5))
+    assert any(
+        keys.date_offset_days(K2, f"id:|P{i}") != keys.date_offset_days(K1, f"id:|P{i}")
+        for i in range(5)
+    )
 
 
 def test_shift_date_and_datetime():
@@ -126,3 +131,28 @@ def test_pseudonymizer_lookup_and_crosswalk(tmp_path):
     quiet = keys.Pseudonymizer(K1)
     quiet.identifier("MRN3")
     assert quiet.crosswalk() == []
+
+
+@pytest.mark.fuzz
+@given(st.text(min_size=1, max_size=80))
+def test_property_uid_always_valid(text):
+    uid = keys.keyed_uid(K1, text)
+    if text.strip().rstrip("\x00").strip():
+        assert re.fullmatch(r"2\.25\.(0|[1-9][0-9]*)", uid) and len(uid) <= 44
+    else:
+        assert uid == ""
+
+
+@pytest.mark.fuzz
+@given(
+    st.dates(min_value=date(1900, 1, 1), max_value=date(2100, 1, 1)),
+    st.dates(min_value=date(1900, 1, 1), max_value=date(2100, 1, 1)),
+)
+def test_property_shift_keeps_intervals(a, b):
+    days = keys.date_offset_days(K1, "id:|P1")
+    sa = keys.shift_date(a.strftime("%Y%m%d"), days)
+    sb = keys.shift_date(b.strftime("%Y%m%d"), days)
+    da = date(int(sa[:4]), int(sa[4:6]), int(sa[6:]))
+    db = date(int(sb[:4]), int(sb[4:6]), int(sb[6:]))
+    assert db - da == b - a
+    assert a - da == timedelta(days=-days)

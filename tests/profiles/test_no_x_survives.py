@@ -20,12 +20,40 @@ from deid.profiles import load_table, profile_plan
 
 from .study import walk
 
-SAMPLE = {"AE": "AE1", "AS": "030Y", "CS": "VAL", "DA": "20200101", "DS": "1.5", "DT": "20200101",
-          "IS": "3", "LO": "text", "LT": "long text", "PN": "Doe^John", "SH": "short",
-          "ST": "st", "TM": "101010", "UC": "uc", "UI": "1.2.3.4", "UR": "http://x",
-          "UT": "ut", "FL": 1.0, "FD": 1.0, "SL": 1, "SS": 1, "UL": 1, "US": 1, "SV": 1, "UV": 1,
-          "OB": b"\x01\x02", "OW": b"\x01\x02", "OD": b"\x00" * 8, "OF": b"\x00" * 4,
-          "OL": b"\x00" * 4, "OV": b"\x00" * 8, "UN": b"\x01\x02"}
+SAMPLE = {
+    "AE": "AE1",
+    "AS": "030Y",
+    "CS": "VAL",
+    "DA": "20200101",
+    "DS": "1.5",
+    "DT": "20200101",
+    "IS": "3",
+    "LO": "text",
+    "LT": "long text",
+    "PN": "Doe^John",
+    "SH": "short",
+    "ST": "st",
+    "TM": "101010",
+    "UC": "uc",
+    "UI": "1.2.3.4",
+    "UR": "http://x",
+    "UT": "ut",
+    "FL": 1.0,
+    "FD": 1.0,
+    "SL": 1,
+    "SS": 1,
+    "UL": 1,
+    "US": 1,
+    "SV": 1,
+    "UV": 1,
+    "OB": b"\x01\x02",
+    "OW": b"\x01\x02",
+    "OD": b"\x00" * 8,
+    "OF": b"\x00" * 4,
+    "OL": b"\x00" * 4,
+    "OV": b"\x00" * 8,
+    "UN": b"\x01\x02",
+}
 
 
 def _elements(x_rows):
@@ -96,23 +124,36 @@ def test_no_x_attribute_survives_anywhere(x_rows):
     assert survivors == []
     assert ds.SourceImageSequence[0].ReferencedSOPInstanceUID.startswith("2.25.")
     assert not any(e.tag.is_private for e in walk(ds))
-    assert not any((int(e.tag) >> 16) & 0xFF00 in (0x5000, 0x6000) and e.tag.element in
-                   (0x3000, 0x4000) for e in walk(ds))
+    assert not any(
+        (int(e.tag) >> 16) & 0xFF00 in (0x5000, 0x6000) and e.tag.element in (0x3000, 0x4000)
+        for e in walk(ds)
+    )
     buf = io.BytesIO()
     ds.save_as(buf, enforce_file_format=True)
     back = pydicom.dcmread(io.BytesIO(buf.getvalue()))
     assert back.file_meta.MediaStorageSOPInstanceUID == back.SOPInstanceUID
-    for name in ("SourceApplicationEntityTitle", "SendingApplicationEntityTitle",
-                 "PrivateInformation"):
+    for name in (
+        "SourceApplicationEntityTitle",
+        "SendingApplicationEntityTitle",
+        "PrivateInformation",
+    ):
         assert name not in back.file_meta
 
 
 def test_x_rows_are_removed_even_with_every_option(x_rows):
     """Options only retain what their column says; other X rows stay removed."""
     ds = _build(x_rows)
-    opts = ("retain-uids", "retain-device-identity", "retain-institution-identity",
-            "retain-patient-characteristics", "retain-long-full-dates", "clean-descriptors",
-            "clean-graphics", "clean-structured-content", "retain-safe-private")
+    opts = (
+        "retain-uids",
+        "retain-device-identity",
+        "retain-institution-identity",
+        "retain-patient-characteristics",
+        "retain-long-full-dates",
+        "clean-descriptors",
+        "clean-graphics",
+        "clean-structured-content",
+        "retain-safe-private",
+    )
     profile_plan("basic", opts).apply(ds, Context(key="no x survives key 0123456789"))
     table = load_table()
     for elem in walk(ds):

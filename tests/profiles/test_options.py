@@ -20,6 +20,11 @@ def study():
     return make_study(1, "20230301")
 
 
+def empty(ds, keyword):
+    """Present with an empty value (Z)."""
+    return keyword in ds and ds[keyword].value in (None, "", b"")
+
+
 def apply(datasets, options):
     plan = profile_plan("basic", options)
     out = clone(datasets)
@@ -31,10 +36,10 @@ def apply(datasets, options):
 def test_basic_profile_rows(study):
     ct = apply(study, ())[0]
     assert "PatientAge" not in ct and "PatientWeight" not in ct  # X
-    assert ct.PatientSex == ""  # Z
-    assert ct.PatientBirthDate == ""  # Z
-    assert ct.StudyDate == "" and ct.StudyTime == ""  # Z
-    assert ct.ReferringPhysicianName == ""  # Z
+    assert empty(ct, "PatientSex")  # Z
+    assert empty(ct, "PatientBirthDate")  # Z
+    assert empty(ct, "StudyDate") and empty(ct, "StudyTime")  # Z
+    assert empty(ct, "ReferringPhysicianName")  # Z
     assert "StudyDescription" not in ct and "ImageComments" not in ct  # X
     assert ct.InstitutionName == "ANONYMIZED"  # X/Z/D resolved to D
     assert ct.SOPInstanceUID.startswith("2.25.")  # U
@@ -50,8 +55,10 @@ def test_retain_uids(study):
     assert ct.SOPInstanceUID == study[0].SOPInstanceUID
     assert ct.StudyInstanceUID == study[0].StudyInstanceUID
     assert ct.file_meta.MediaStorageSOPInstanceUID == study[0].SOPInstanceUID
-    assert ct.ReferencedImageSequence[0].ReferencedSOPInstanceUID == \
-        study[0].ReferencedImageSequence[0].ReferencedSOPInstanceUID
+    assert (
+        ct.ReferencedImageSequence[0].ReferencedSOPInstanceUID
+        == study[0].ReferencedImageSequence[0].ReferencedSOPInstanceUID
+    )
     assert "113110" in [i.CodeValue for i in ct.DeidentificationMethodCodeSequence]
 
 
@@ -66,20 +73,20 @@ def test_retain_device_identity(study):
 def test_retain_institution_identity(study):
     ct = apply(study, ("retain-institution-identity",))[0]
     assert ct.InstitutionName == "Saint Example Hospital"
-    assert ct.ReferringPhysicianName == ""  # not an institution attribute
+    assert empty(ct, "ReferringPhysicianName")  # not an institution attribute
 
 
 def test_retain_patient_characteristics(study):
     ct = apply(study, ("retain-patient-characteristics",))[0]
     assert ct.PatientAge == "053Y" and ct.PatientSex == "F" and ct.PatientWeight == "61.5"
-    assert ct.PatientBirthDate == ""  # still Z
+    assert empty(ct, "PatientBirthDate")  # still Z
 
 
 def test_retain_full_dates(study):
     ct = apply(study, ("retain-long-full-dates",))[0]
     assert ct.StudyDate == "20230301" and ct.StudyTime == "233000"
     assert ct.AcquisitionDateTime == study[0].AcquisitionDateTime
-    assert ct.PatientBirthDate == ""  # birth date is not longitudinal information
+    assert empty(ct, "PatientBirthDate")  # birth date is not longitudinal information
     assert ct.LongitudinalTemporalInformationModified == "UNMODIFIED"
 
 
@@ -125,17 +132,24 @@ def _sr_with_items():
 def test_clean_structured_content():
     sr = _sr_with_items()
     out = apply([sr], ("clean-structured-content",))[0]
-    concepts = [i.ConceptNameCodeSequence[0].CodeValue for i in out.ContentSequence
-                if "ConceptNameCodeSequence" in i]
+    concepts = [
+        i.ConceptNameCodeSequence[0].CodeValue
+        for i in out.ContentSequence
+        if "ConceptNameCodeSequence" in i
+    ]
     assert "121022" not in concepts  # Accession Number content item: X
-    observer = [i for i in out.ContentSequence if "ConceptNameCodeSequence" in i
-                and i.ConceptNameCodeSequence[0].CodeValue == "121008"]
+    observer = [
+        i
+        for i in out.ContentSequence
+        if "ConceptNameCodeSequence" in i and i.ConceptNameCodeSequence[0].CodeValue == "121008"
+    ]
     for item in observer:
         assert str(item.PersonName) != "Reader^Rita"
     images = [i for i in out.ContentSequence if i.ValueType == "IMAGE"]
     assert len(images) == 3
-    assert all(i.ReferencedSOPSequence[0].ReferencedSOPInstanceUID.startswith("2.25.")
-               for i in images)
+    assert all(
+        i.ReferencedSOPSequence[0].ReferencedSOPInstanceUID.startswith("2.25.") for i in images
+    )
     # without the option the Basic Profile empties Content Sequence (D on a sequence)
     assert len(apply([sr], ())[0].ContentSequence) == 0
 
@@ -147,10 +161,17 @@ def test_clean_pixel_data_markers_only(study):
 
 
 def test_all_header_options_together(study):
-    opts = ("retain-safe-private", "retain-uids", "retain-device-identity",
-            "retain-institution-identity", "retain-patient-characteristics",
-            "retain-long-modified-dates", "clean-descriptors", "clean-structured-content",
-            "clean-graphics")
+    opts = (
+        "retain-safe-private",
+        "retain-uids",
+        "retain-device-identity",
+        "retain-institution-identity",
+        "retain-patient-characteristics",
+        "retain-long-modified-dates",
+        "clean-descriptors",
+        "clean-structured-content",
+        "clean-graphics",
+    )
     ct = apply(study, opts)[0]
     codes = [i.CodeValue for i in ct.DeidentificationMethodCodeSequence]
     assert codes[0] == "113100" and len(codes) == 10

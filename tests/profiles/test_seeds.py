@@ -17,6 +17,8 @@ import pydicom
 import pytest
 from pydicom.data import get_testdata_file
 
+from deid.errors import RejectedError
+
 
 @pytest.fixture
 def workdir(tmp_path, monkeypatch):
@@ -29,13 +31,14 @@ def workdir(tmp_path, monkeypatch):
 def test_seed_minimal_example(workdir):
     # --- seed 000/001 "How to run idiscore" (imports changed) ---
     import pydicom
+
     from deid.profiles.defaults import create_default_core
 
-    core = create_default_core()      # create an idiscore instance
+    core = create_default_core()  # create an idiscore instance
 
     ds = pydicom.dcmread("my_file.dcm")  # load a DICOM dataset
-    ds = core.deidentify(ds)          # remove patient information
-    ds.save_as("deidentified.dcm")    # save to disk
+    ds = core.deidentify(ds)  # remove patient information
+    ds.save_as("deidentified.dcm")  # save to disk
     # --- end of example ---
     out = pydicom.dcmread(os.path.join(workdir, "deidentified.dcm"))
     orig = pydicom.dcmread(get_testdata_file("CT_small.dcm"))
@@ -49,16 +52,15 @@ def test_seed_minimal_example(workdir):
 def test_seed_choosing_a_profile(workdir):
     # --- seed 000/001 "Choosing a deidentification profile" (imports changed) ---
     import pydicom
+
     from deid.profiles.core import Core, Profile
     from deid.profiles.defaults import get_dicom_rule_sets
 
     sets = get_dicom_rule_sets()  # Contains official DICOM deidentification rules
-    profile = Profile(            # Choose which rule sets to use
-        rule_sets=[sets.basic_profile,
-                   sets.retain_modified_dates,
-                   sets.retain_device_id]
+    profile = Profile(  # Choose which rule sets to use
+        rule_sets=[sets.basic_profile, sets.retain_modified_dates, sets.retain_device_id]
     )
-    core = Core(profile)          # Create an deidentification core
+    core = Core(profile)  # Create an deidentification core
     # --- end of example ---
     ds = core.deidentify(pydicom.dcmread("my_file.dcm"))
     orig = pydicom.dcmread(get_testdata_file("CT_small.dcm"))
@@ -75,15 +77,21 @@ def test_seed_safe_private_definition(workdir):
     safe_private = SafePrivateDefinition(
         blocks=[
             SafePrivateBlock(
-                tags=["0023[SIEMENS MED SP DXMG WH AWS 1]10",
-                      "0023[SIEMENS MED SP DXMG WH AWS 1]11",
-                      "00b1[TestCreator]01",
-                      "00b1[TestCreator]02"],
+                tags=[
+                    "0023[SIEMENS MED SP DXMG WH AWS 1]10",
+                    "0023[SIEMENS MED SP DXMG WH AWS 1]11",
+                    "00b1[TestCreator]01",
+                    "00b1[TestCreator]02",
+                ],
                 criterion=lambda x: x.Modality == "CT",
-                comment='Some test tags, only valid for CT datasets'),
+                comment="Some test tags, only valid for CT datasets",
+            ),
             SafePrivateBlock(
                 tags=["00b1[othercreator]11", "00b1[othercreator]12"],
-                comment='Some more test tags, without a criterion')])
+                comment="Some more test tags, without a criterion",
+            ),
+        ]
+    )
     # --- end of example ---
     from deid.profiles.defaults import create_default_core
 
@@ -108,18 +116,51 @@ def test_seed_location_list(workdir):
     from deid.profiles.image_processing import PIILocation, PIILocationList, SquareArea
 
     location_list = PIILocationList(
-        [PIILocation(
-            areas=[SquareArea(5, 10, 4, 12),
-                   SquareArea(0, 0, 20, 3)],
-            criterion=lambda x: x.Rows == 265 and x.Columns == 512
-         ),
-         PIILocation(
-            areas=[SquareArea(0, 200, 4, 12)],
-            criterion=lambda x: x.Rows == 265 and x.Columns == 712
-         )]
+        [
+            PIILocation(
+                areas=[SquareArea(5, 10, 4, 12), SquareArea(0, 0, 20, 3)],
+                criterion=lambda x: x.Rows == 265 and x.Columns == 512,
+            ),
+            PIILocation(
+                areas=[SquareArea(0, 200, 4, 12)],
+                criterion=lambda x: x.Rows == 265 and x.Columns == 712,
+            ),
+        ]
     )
 
     core = create_default_core(location_list=location_list)
     # --- end of example ---
     assert core.location_list is location_list
     assert "clean-pixel-data" in core.profile.options
+    image = _us_image(265, 512)
+    out = core.deidentify(image)
+    pixels = out.pixel_array
+    assert (pixels[10:22, 5:9] == 0).all() and (pixels[0:3, 0:20] == 0).all()
+    assert (pixels[100:200, 100:200] == 200).all()
+    assert out.BurnedInAnnotation == "NO"
+    assert "113101" in [i.CodeValue for i in out.DeidentificationMethodCodeSequence]
+    with pytest.raises(RejectedError):
+        core.deidentify(_us_image(300, 300))  # burned in, no location covers it
+
+
+def _us_image(rows, cols):
+    import numpy as np
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian
+
+    ds = Dataset()
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds.SOPClassUID = "1.2.840.10008.5.1.4.1.1.6.1"
+    ds.SOPInstanceUID = "1.2.3.4.5"
+    ds.Modality = "US"
+    ds.PatientName = "Doe^Jane"
+    ds.BurnedInAnnotation = "YES"
+    ds.Rows, ds.Columns = rows, cols
+    ds.SamplesPerPixel = 1
+    ds.PhotometricInterpretation = "MONOCHROME2"
+    ds.BitsAllocated = ds.BitsStored = 8
+    ds.HighBit = 7
+    ds.PixelRepresentation = 0
+    ds.PixelData = np.full((rows, cols), 200, dtype=np.uint8).tobytes()
+    return ds

@@ -119,3 +119,12 @@ def test_values_group_reference_resolves() -> None:
     r, diags = parse_recipe_with_diagnostics(text)
     assert r is not None and diags == []
     assert Value("literal", "x", NO_SPAN) == Value("literal", "x", NO_SPAN)
+
+
+def test_element_names_through_the_api() -> None:
+    from deid.recipe.checks import element_name_keyword
+
+    assert element_name_keyword("patient's name") == "PatientName"
+    fe = parse_field_expr("Patient's Name")
+    assert (fe.kind, fe.arg) == ("keyword", "Patient's Name")
+    assert codes(("REMOVE", "Patient's Name", None)) == []

@@ -82,9 +82,23 @@ def test_hand_made_dict_is_checked() -> None:
                 {"action": "REPLCE", "field": "PatientName", "value": "x"},
                 {"action": "REMOVE", "field": "PatientNam"},
             ],
-            "filter": {"g": [{"name": "LABEL x", "filters": [
-                {"action": ["contain"], "field": ["Modality"], "value": ["CT"],
-                 "operator": None, "InnerOperators": []}], "coordinates": [[0, "1,2"]]}]},
+            "filter": {
+                "g": [
+                    {
+                        "name": "LABEL x",
+                        "filters": [
+                            {
+                                "action": ["contain"],
+                                "field": ["Modality"],
+                                "value": ["CT"],
+                                "operator": None,
+                                "InnerOperators": [],
+                            }
+                        ],
+                        "coordinates": [[0, "1,2"]],
+                    }
+                ]
+            },
         }
     )
     assert {d.code for d in check_recipe(r)} == {"E102", "E110", "E117", "E116"}
@@ -95,3 +109,17 @@ def test_label_name_like_upstream() -> None:
     assert label_dict_name("") == "LABEL"
     # upstream removes the first lower-case "label" from the line
     assert label_dict_name("my label x") == "LABEL my  x"
+
+
+def test_code_built_recipe_sections_are_derived() -> None:
+    from deid.recipe import stack
+    from deid.recipe.ast import NO_SPAN, Action, Recipe
+    from deid.recipe.parser import parse_field_expr
+
+    built = Recipe(header=(Action("BLANK", parse_field_expr("PatientID"), None, NO_SPAN),))
+    assert recipe_to_dict(built) == {
+        "format": "dicom",
+        "header": [{"action": "BLANK", "field": "PatientID"}],
+    }
+    mixed = stack([parse_recipe("FORMAT dicom\n%filter f\nLABEL x\n  coordinates all\n"), built])
+    assert list(recipe_to_dict(mixed)) == ["format", "filter", "header"]

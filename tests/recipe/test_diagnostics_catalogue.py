@@ -34,7 +34,7 @@ def test_fixture_renders_expected(path: Path) -> None:
 
 
 def test_every_catalogued_code_has_a_fixture() -> None:
-    documented = set(re.findall(r"^### ([EW]1\d\d)", CATALOGUE.read_text(), re.M))
+    documented = set(re.findall(r"^### ([EW]1\d\d)", CATALOGUE.read_text(), re.MULTILINE))
     assert documented, "catalogue lists no codes"
     # E100 (load errors) and E117 (dict-only) are exercised in test_parser / test_checks
     covered = {p.name.split("-")[0] for p in FIXTURES} | {"E100", "E117"}

@@ -29,10 +29,11 @@ def test_round_trip_of_real_recipes(path: Path) -> None:
     [
         "FORMAT dicom\n%header\nREPLACE PatientName John # trailing space kept\n",
         'FORMAT dicom\n%header\nREPLACE PatientName "Doe  John"\nKEEP (0010,0020)\n',
-        "FORMAT dicom\n%values v\nSPLIT PatientName by=\"^\";minlength=3\n%header\n"
-        "REMOVE values:v\n",
-        "FORMAT dicom\n%filter f\nLABEL\n  || missing Manufacturer + contains X a+b\n"
-        "  ctpkeepcoordinates 1,2,3,4\n",
+        'FORMAT dicom\n%values v\nSPLIT PatientName by="^";minlength=3\n%header\nREMOVE values:v\n',
+        (
+            "FORMAT dicom\n%filter f\nLABEL\n  || missing Manufacturer + contains X a+b\n"
+            "  ctpkeepcoordinates 1,2,3,4\n"
+        ),
         "FORMAT dicom\n%labels\nADD MAINTAINER me\n%header\n",
         "FORMAT dicom\n%header\n",
     ],

@@ -17,7 +17,8 @@ EXAMPLES = int(os.environ.get("DEID_FUZZ_EXAMPLES", "0") or 0) or 200
 ROOT = Path(__file__).resolve().parents[2]
 SEED_LINES = [
     line
-    for p in sorted((ROOT / "recipes").glob("deid.*")) + sorted((ROOT / "tests" / "data" / "recipes" / "broken").glob("*.dicom"))
+    for p in sorted((ROOT / "recipes").glob("deid.*"))
+    + sorted((ROOT / "tests" / "data" / "recipes" / "broken").glob("*.dicom"))
     for line in p.read_text().splitlines()
     if line.strip()
 ]
@@ -53,8 +54,10 @@ def check(text: str) -> None:
 line_from_pieces = st.lists(st.sampled_from(PIECES), max_size=8).map("".join)
 mutated_line = st.tuples(
     st.sampled_from(SEED_LINES), st.integers(0, 200), st.sampled_from(PIECES), st.integers(0, 3)
-).map(lambda t: t[0][: t[1]] + t[2] + t[0][t[1] + t[3]:])
-any_line = st.one_of(st.text(max_size=40), line_from_pieces, mutated_line, st.sampled_from(SEED_LINES))
+).map(lambda t: t[0][: t[1]] + t[2] + t[0][t[1] + t[3] :])
+any_line = st.one_of(
+    st.text(max_size=40), line_from_pieces, mutated_line, st.sampled_from(SEED_LINES)
+)
 
 
 @pytest.mark.fuzz

@@ -112,7 +112,7 @@ def test_default_recipe_label_dicts() -> None:
 
 
 def test_ctp_conversion_from_width_height() -> None:
-    recipe, d = load("deid.dicom")
+    _, d = load("deid.dicom")
     specs = [c for lbl in d["filter"]["graylist"] for c in lbl["coordinates"]]
     # ctpcoordinates 350,0,162,30 -> 350,0,512,30 ; 390,80,122,15 -> 390,80,512,95
     assert [0, "350,0,512,30"] in specs

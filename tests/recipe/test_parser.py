@@ -192,7 +192,11 @@ def test_split_separator_may_be_a_semicolon() -> None:
         ("00100010", "tag", {"tag": 0x00100010}),
         ("(50xx,0010)", "tag_mask", {"tag": 0x50000010, "mask": 0xFF00FFFF}),
         ("(60XX,3000)", "tag_mask", {"tag": 0x60003000, "mask": 0xFF00FFFF}),
-        ('(0033,"MITRA 1.0",1E)', "private", {"group": 0x33, "creator": "MITRA 1.0", "offset": 0x1E}),
+        (
+            '(0033,"MITRA 1.0",1E)',
+            "private",
+            {"group": 0x33, "creator": "MITRA 1.0", "offset": 0x1E},
+        ),
         ('0009,"GEMS: IDEN",10', "private", {"group": 9, "creator": "GEMS: IDEN", "offset": 0x10}),
         ("(0008,1110)__0__(0008,1150)", "nested", {}),
         ("ReferencedStudySequence__ReferencedSOPClassUID", "nested", {}),
@@ -277,3 +281,16 @@ def test_stack_keeps_order_and_later_groups() -> None:
     assert [(x.action, x.index) for x in s.header] == [("REMOVE", 0), ("BLANK", 1)]
     assert [len(g.lines) for g in s.values] == [2, 1]
     assert [g.name for g in s.filters] == ["graylist"]
+
+
+def test_documented_but_unimplemented_expanders_are_refused_with_a_hint() -> None:
+    for line in ("REMOVE allfields", "REMOVE allexcept:Modality"):
+        _, diags = parse_recipe_with_diagnostics(HEAD + line + "\n")
+        assert [d.code for d in diags] == ["E109"]
+        assert "never implemented" in (diags[0].hint or "")
+
+
+def test_splitval_from_upstream_docs_is_an_alias_of_by() -> None:
+    r = parse_recipe("FORMAT dicom\n%values v\nSPLIT PatientID splitval='^';minlength='4'\n")
+    line = r.values[0].lines[0]
+    assert (line.by, line.minlength, line.value) == ("^", 4, "splitval='^';minlength='4'")

@@ -33,8 +33,10 @@ def _messy_batch(root: Path) -> list[Path]:
     good = make_tree(root, series=2, per_series=3)
     truncated_copy(good[0], root / "bad" / "truncated.dcm", cut=50)
     (root / "bad" / "notes.txt").write_text("this is not DICOM\n" * 10)
-    write(make_dataset(0, "1.2.826.0.1.3680043.8.498.999", patient="Doe^Boom"),
-          root / "bad" / "boom.dcm")
+    write(
+        make_dataset(0, "1.2.826.0.1.3680043.8.498.999", patient="Doe^Boom"),
+        root / "bad" / "boom.dcm",
+    )
     return good
 
 
@@ -44,8 +46,15 @@ def test_messy_batch_finishes_and_reports_each(tmp_path: Path) -> None:
     _messy_batch(src)
     before = read_tree(src)
     report = tmp_path / "report.jsonl"
-    summary = run([str(src)], str(tmp_path / "out"), plan=plan, key=KEY, report=str(report),
-                  workers=1, quarantine=str(tmp_path / "q"))
+    summary = run(
+        [str(src)],
+        str(tmp_path / "out"),
+        plan=plan,
+        key=KEY,
+        report=str(report),
+        workers=1,
+        quarantine=str(tmp_path / "q"),
+    )
     assert (summary.written, summary.failed, summary.rejected) == (6, 3, 0)
     assert summary.exit_code == 1
     recs = {Path(r["input"]).name: r for r in read_report(str(report))}
@@ -71,9 +80,12 @@ def test_serial_parallel_and_dask_are_byte_identical(tmp_path: Path) -> None:
     s1 = run([str(src)], str(tmp_path / "o1"), plan=plan, key=KEY, workers=1)
     s2 = run([str(src)], str(tmp_path / "o2"), plan=plan, key=KEY, workers=2)
     distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
-                                  dashboard_address=None) as cluster, \
-            distributed.Client(cluster) as client:
+    with (
+        distributed.LocalCluster(
+            n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
         s3 = run([str(src)], str(tmp_path / "o3"), plan=plan, key=KEY, scheduler=client)
     assert (s1.written, s1.failed) == (s2.written, s2.failed) == (s3.written, s3.failed) == (6, 3)
     t1, t2, t3 = (read_tree(tmp_path / n) for n in ("o1", "o2", "o3"))
@@ -96,14 +108,29 @@ def test_interrupt_and_resume(tmp_path: Path) -> None:
             raise Stop
 
     with pytest.raises(Stop):
-        run([str(src)], str(tmp_path / "out"), plan=plan, key=KEY, report=str(report),
-            workers=1, on_record=interrupt)
+        run(
+            [str(src)],
+            str(tmp_path / "out"),
+            plan=plan,
+            key=KEY,
+            report=str(report),
+            workers=1,
+            on_record=interrupt,
+        )
     first = read_report(str(report))
     assert len(first) == 4
     done_first = {r["input"] for r in first if r["status"] != "failed"}
     redo: list[str] = []
-    summary = run([str(src)], str(tmp_path / "out"), plan=plan, key=KEY, report=str(report),
-                  workers=1, resume=True, on_record=lambda r: redo.append(r["input"]))
+    summary = run(
+        [str(src)],
+        str(tmp_path / "out"),
+        plan=plan,
+        key=KEY,
+        report=str(report),
+        workers=1,
+        resume=True,
+        on_record=lambda r: redo.append(r["input"]),
+    )
     assert not (set(redo) & done_first)  # done files are not processed again
     assert summary.total == 9 and summary.written == 6 and summary.failed == 3
     assert summary.resumed == len(done_first)
@@ -134,12 +161,26 @@ def test_save_conditions_with_series_aggregation(tmp_path: Path) -> None:
     src = tmp_path / "in"
     make_tree(src, series=2, per_series=2, image_type=("DERIVED", "SECONDARY"))
     # one file of series s1 is a PRIMARY image: the whole series is held back
-    write(make_dataset(5, "1.2.826.0.1.3680043.8.498.101", patient="Doe^Pat1",
-                       image_type=("ORIGINAL", "PRIMARY")), src / "s1" / "5.dcm")
+    write(
+        make_dataset(
+            5,
+            "1.2.826.0.1.3680043.8.498.101",
+            patient="Doe^Pat1",
+            image_type=("ORIGINAL", "PRIMARY"),
+        ),
+        src / "s1" / "5.dcm",
+    )
     report = tmp_path / "r.jsonl"
     conds = ["ImageType does not contain PRIMARY", "Modality in [CT, MR]"]
-    summary = run([str(src)], str(tmp_path / "out"), plan=StandInPlan(), conditions=conds,
-                  series_aggregate=True, report=str(report), workers=2)
+    summary = run(
+        [str(src)],
+        str(tmp_path / "out"),
+        plan=StandInPlan(),
+        conditions=conds,
+        series_aggregate=True,
+        report=str(report),
+        workers=2,
+    )
     assert (summary.written, summary.rejected) == (2, 3)
     recs = {r["input"].split("/in/")[1]: r for r in read_report(str(report))}
     bad = recs["s1/5.dcm"]
@@ -156,8 +197,7 @@ def test_save_conditions_with_series_aggregation(tmp_path: Path) -> None:
 def test_series_aggregation_needs_conditions(tmp_path: Path) -> None:
     make_tree(tmp_path / "in", series=1, per_series=1)
     with pytest.raises(RunnerError, match="condition"):
-        run([str(tmp_path / "in")], str(tmp_path / "o"), plan=StandInPlan(),
-            series_aggregate=True)
+        run([str(tmp_path / "in")], str(tmp_path / "o"), plan=StandInPlan(), series_aggregate=True)
 
 
 def test_crosswalk_and_variables(tmp_path: Path) -> None:
@@ -166,10 +206,16 @@ def test_crosswalk_and_variables(tmp_path: Path) -> None:
 
     recipe = parse_recipe("FORMAT dicom\n%header\nREPLACE PatientID var:newid\n", name="v.dicom")
     plan = engine.compile_plan(recipe)
-    (f0, f1) = make_tree(tmp_path / "in", series=1, per_series=2)
+    (f0, _f1) = make_tree(tmp_path / "in", series=1, per_series=2)
     xwalk = tmp_path / "x.csv"
-    summary = run([str(tmp_path / "in")], str(tmp_path / "o"), plan=plan, crosswalk=str(xwalk),
-                  variables={str(f0): {"newid": "SUBJ-0"}, "*": {"newid": "SUBJ-X"}}, workers=1)
+    summary = run(
+        [str(tmp_path / "in")],
+        str(tmp_path / "o"),
+        plan=plan,
+        crosswalk=str(xwalk),
+        variables={str(f0): {"newid": "SUBJ-0"}, "*": {"newid": "SUBJ-X"}},
+        workers=1,
+    )
     assert summary.written == 2
     assert pydicom.dcmread(tmp_path / "o" / "s0" / "0.dcm").PatientID == "SUBJ-0"
     assert pydicom.dcmread(tmp_path / "o" / "s0" / "1.dcm").PatientID == "SUBJ-X"
@@ -184,8 +230,9 @@ def test_missing_variable_fails_the_file_not_the_batch(tmp_path: Path) -> None:
     recipe = parse_recipe("FORMAT dicom\n%header\nREPLACE PatientID var:newid\n", name="v.dicom")
     plan = engine.compile_plan(recipe)
     make_tree(tmp_path / "in", series=1, per_series=2)
-    summary = run([str(tmp_path / "in")], str(tmp_path / "o"), plan=plan, workers=1,
-                  keep_records=True)
+    summary = run(
+        [str(tmp_path / "in")], str(tmp_path / "o"), plan=plan, workers=1, keep_records=True
+    )
     assert summary.failed == 2 and not (tmp_path / "o").exists()
     assert all("newid" in r["reason"] for r in summary.records)
 
@@ -198,8 +245,14 @@ def test_fsspec_memory_in_and_out(tmp_path: Path) -> None:
     for p in local:
         fs.pipe(f"/runner-src/{p.parent.name}/{p.name}", p.read_bytes())
     try:
-        summary = run(["memory://runner-src"], "memory://runner-dst/out", plan=plan, key=KEY,
-                      workers=1, keep_records=True)
+        summary = run(
+            ["memory://runner-src"],
+            "memory://runner-dst/out",
+            plan=plan,
+            key=KEY,
+            workers=1,
+            keep_records=True,
+        )
         assert summary.written == 2, summary.records
         data = fs.cat("/runner-dst/out/s0/0.dcm")
         run([str(tmp_path / "in")], str(tmp_path / "ref"), plan=plan, key=KEY, workers=1)
@@ -248,10 +301,115 @@ def test_default_report_path_is_outside_output(tmp_path: Path) -> None:
 def test_report_records_are_json(tmp_path: Path) -> None:
     make_tree(tmp_path / "in", series=1, per_series=1)
     report = tmp_path / "r.jsonl"
-    run([str(tmp_path / "in")], str(tmp_path / "o"), plan=StandInPlan(), report=str(report),
-        workers=1)
+    run(
+        [str(tmp_path / "in")],
+        str(tmp_path / "o"),
+        plan=StandInPlan(),
+        report=str(report),
+        workers=1,
+    )
     rec = json.loads(report.read_text().splitlines()[0])
-    for key in ("input", "output", "status", "reason", "rules", "counts", "SeriesInstanceUID",
-                "StudyInstanceUID", "timings"):
+    for key in (
+        "input",
+        "output",
+        "status",
+        "reason",
+        "rules",
+        "counts",
+        "SeriesInstanceUID",
+        "StudyInstanceUID",
+        "timings",
+    ):
         assert key in rec
     shutil.rmtree(tmp_path / "o")
+
+
+def test_progress_bar_goes_to_stderr(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("tqdm")
+    make_tree(tmp_path / "in", series=1, per_series=2)
+    run([str(tmp_path / "in")], str(tmp_path / "o"), plan=StandInPlan(), workers=1, progress=True)
+    captured = capsys.readouterr()
+    assert "2/2" in captured.err and captured.out == ""
+    run([str(tmp_path / "in")], str(tmp_path / "o2"), plan=StandInPlan(), workers=1)
+    assert capsys.readouterr().err == ""  # not a terminal: quiet
+
+
+PIXEL_RECIPE = """FORMAT dicom
+
+%filter graylist
+
+LABEL Corner text on CT
+  contains Modality CT
+  coordinates 0,0,4,4
+
+%header
+
+REMOVE PatientID
+"""
+
+
+def test_pixel_step_cleans_and_rejects(tmp_path: Path) -> None:
+    pytest.importorskip("deid.pixels.process")
+    src = tmp_path / "in"
+    write(make_dataset(0, "1.2.3.1", modality="CT"), src / "ct.dcm")
+    mr = make_dataset(0, "1.2.3.2", modality="MR")
+    mr.BurnedInAnnotation = "YES"  # suspect, and no rule blanks anything: rejected
+    write(mr, src / "mr.dcm")
+    write(make_dataset(0, "1.2.3.3", modality="MR"), src / "clean.dcm")
+    recipe = tmp_path / "p.dicom"
+    recipe.write_text(PIXEL_RECIPE)
+    summary = run(
+        [str(src)],
+        str(tmp_path / "o"),
+        recipe=str(recipe),
+        pixels=True,
+        workers=1,
+        keep_records=True,
+    )
+    recs = {Path(r["input"]).name: r for r in summary.records}
+    assert recs["ct.dcm"]["status"] == "written"
+    assert recs["ct.dcm"]["pixels"]["status"] == "cleaned"
+    out = pydicom.dcmread(tmp_path / "o" / "ct.dcm").pixel_array
+    orig = pydicom.dcmread(src / "ct.dcm").pixel_array
+    assert (out[:4, :4] == 0).all() and (out[4:, 4:] == orig[4:, 4:]).all()
+    assert (
+        recs["mr.dcm"]["status"] == "rejected" and "BurnedInAnnotation" in recs["mr.dcm"]["reason"]
+    )
+    assert not (tmp_path / "o" / "mr.dcm").exists()
+    assert recs["clean.dcm"]["pixels"]["status"] == "untouched"
+    assert (
+        (tmp_path / "o" / "clean.dcm")
+        .read_bytes()
+        .endswith(pydicom.dcmread(src / "clean.dcm").PixelData)
+    )
+    assert summary.exit_code == 1
+
+
+def test_basic_profile_serial_equals_parallel(tmp_path: Path) -> None:
+    pytest.importorskip("deid.profiles")
+    plan = build_plan(profile="basic")
+    make_tree(tmp_path / "in", series=2, per_series=2)
+    a = run([str(tmp_path / "in")], str(tmp_path / "a"), plan=plan, key=KEY, workers=1)
+    b = run([str(tmp_path / "in")], str(tmp_path / "b"), plan=plan, key=KEY, workers=2)
+    assert a.written == b.written == 4
+    ta, tb = read_tree(tmp_path / "a"), read_tree(tmp_path / "b")
+    assert ta == tb
+    ds = pydicom.dcmread(tmp_path / "a" / "s0" / "0.dcm")
+    assert ds.PatientIdentityRemoved == "YES"
+    assert ds.StudyInstanceUID != "1.2.826.0.1.3680043.8.498.1"
+    # same key, same patient: the study UID is the same pseudonym in every file of the study
+    other = pydicom.dcmread(tmp_path / "a" / "s1" / "1.dcm")
+    assert other.StudyInstanceUID == ds.StudyInstanceUID
+
+
+def test_third_positional_argument_plan_or_recipe(tmp_path: Path) -> None:
+    pytest.importorskip("deid.engine")
+    make_tree(tmp_path / "in", series=1, per_series=1)
+    recipe = tmp_path / "r.dicom"
+    recipe.write_text("FORMAT dicom\n%header\nREMOVE PatientID\n")
+    s = run(str(tmp_path / "in"), str(tmp_path / "a"), str(recipe), workers=1)
+    assert s.written == 1 and "PatientID" not in pydicom.dcmread(tmp_path / "a" / "s0" / "0.dcm")
+    s = run(str(tmp_path / "in"), str(tmp_path / "b"), StandInPlan(), workers=1)
+    assert pydicom.dcmread(tmp_path / "b" / "s0" / "0.dcm").PatientName == "ANON"
+    with pytest.raises(RunnerError, match="not both"):
+        run(str(tmp_path / "in"), str(tmp_path / "c"), str(recipe), recipe=str(recipe))

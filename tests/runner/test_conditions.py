@@ -81,8 +81,12 @@ def test_case_insensitive_and_multivalue() -> None:
 
 def test_missing_attribute_fails_closed() -> None:
     conds = parse_conditions(
-        ["Modality in [CT]", "ImageType does not contain PRIMARY", "Modality not in [SR]",
-         "Modality is missing"]
+        [
+            "Modality in [CT]",
+            "ImageType does not contain PRIMARY",
+            "Modality not in [SR]",
+            "Modality is missing",
+        ]
     )
     res = evaluate_conditions(conds, _ds())
     assert [r.passed for r in res] == [False, False, False, True]

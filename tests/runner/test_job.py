@@ -84,7 +84,7 @@ def test_truncated_file_fails(tmp_path: Path, cut: int) -> None:
     data = src.read_bytes()
     bad = tmp_path / "in" / "cut.dcm"
     bad.parent.mkdir(parents=True)
-    bad.write_bytes(data[: len(data) - cut] if cut < 100 else data[:cut + 300])
+    bad.write_bytes(data[: len(data) - cut] if cut < 100 else data[: cut + 300])
     with pytest.raises((TruncatedFileError, DicomReadError)):
         read_dataset(str(bad))
     rec = process_file(_task(bad, tmp_path / "out"), JobSpec(plan=StandInPlan()))
@@ -93,8 +93,16 @@ def test_truncated_file_fails(tmp_path: Path, cut: int) -> None:
 
 
 def test_complete_testdata_files_are_not_called_truncated() -> None:
-    names = ["CT_small.dcm", "MR_small.dcm", "JPEG2000.dcm", "rtplan.dcm", "SC_rgb_rle.dcm",
-             "UN_sequence.dcm", "nested_priv_SQ.dcm", "liver_1frame.dcm"]
+    names = [
+        "CT_small.dcm",
+        "MR_small.dcm",
+        "JPEG2000.dcm",
+        "rtplan.dcm",
+        "SC_rgb_rle.dcm",
+        "UN_sequence.dcm",
+        "nested_priv_SQ.dcm",
+        "liver_1frame.dcm",
+    ]
     for name in names:
         assert len(read_dataset(get_testdata_file(name))) > 0
 
@@ -144,12 +152,15 @@ def test_series_block_rejects_passing_file(tmp_path: Path) -> None:
     task = _task(src, tmp_path / "out")
     from dataclasses import replace
 
-    rec = process_file(replace(task, series_block=("/x/other.dcm",)),
-                       JobSpec(plan=StandInPlan(), conditions=conds))
+    rec = process_file(
+        replace(task, series_block=("/x/other.dcm",)), JobSpec(plan=StandInPlan(), conditions=conds)
+    )
     assert rec["status"] == "rejected" and rec["save_condition"] is True
     assert rec["save_condition_series_agg"] is False
     assert rec["save_disabling_inputs_series_agg"] == ["/x/other.dcm"]
-    rec = process_file(replace(task, series_block=()), JobSpec(plan=StandInPlan(), conditions=conds))
+    rec = process_file(
+        replace(task, series_block=()), JobSpec(plan=StandInPlan(), conditions=conds)
+    )
     assert rec["status"] == "written" and rec["save_condition_series_agg"] is True
 
 
@@ -157,8 +168,12 @@ def test_evaluate_file_conditions(tmp_path: Path) -> None:
     (src,) = make_tree(tmp_path / "in", series=1, per_series=1, modality="MR")
     spec = JobSpec(plan=None, conditions=parse_conditions(["Modality in [CT]"]))
     res = evaluate_file_conditions(_task(src, tmp_path / "o"), spec)
-    assert res == {"input": str(src.resolve()), "series": "1.2.826.0.1.3680043.8.498.100",
-                   "passed": False, "error": None}
+    assert res == {
+        "input": str(src.resolve()),
+        "series": "1.2.826.0.1.3680043.8.498.100",
+        "passed": False,
+        "error": None,
+    }
 
 
 def test_crosswalk_entries(tmp_path: Path) -> None:
@@ -177,7 +192,11 @@ def test_summarize_changes_groups_by_rule() -> None:
     from types import SimpleNamespace as NS
 
     r1 = NS(source="a", line=1, text="BLANK x")
-    changes = [NS(action="BLANK", rule=r1), NS(action="BLANK", rule=r1), NS(action="ADD", rule=None)]
+    changes = [
+        NS(action="BLANK", rule=r1),
+        NS(action="BLANK", rule=r1),
+        NS(action="ADD", rule=None),
+    ]
     out = summarize_changes(changes)
     assert [(e["rule"], e["count"]) for e in out] == [("a:1", 2), (None, 1)]
 

@@ -50,8 +50,14 @@ def test_load_done_rules(tmp_path: Path) -> None:
 def test_crosswalk_rows(tmp_path: Path) -> None:
     p = tmp_path / "x.csv"
     w = CrosswalkWriter(str(p))
-    w.write({"input": "i", "output": "o", "status": "written",
-             "crosswalk": {"PatientID": ["P1", "X9"], "StudyInstanceUID": ["1.2", "2.5"]}})
+    w.write(
+        {
+            "input": "i",
+            "output": "o",
+            "status": "written",
+            "crosswalk": {"PatientID": ["P1", "X9"], "StudyInstanceUID": ["1.2", "2.5"]},
+        }
+    )
     w.write({"input": "j", "output": None, "status": "failed"})
     w.close()
     rows = list(csv.DictReader(p.open()))

@@ -23,16 +23,26 @@ def text():
 
 
 def test_page_is_current():
-    proc = subprocess.run([sys.executable, str(SCRIPT), "--check"], capture_output=True,
-                          text=True, cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPT), "--check"],
+        capture_output=True,
+        check=False,
+        text=True,
+        cwd=ROOT,
+    )
     assert proc.returncode == 0, proc.stderr
 
 
 def test_check_detects_a_stale_page(tmp_path):
     stale = tmp_path / "table.md"
     stale.write_text(PAGE.read_text(encoding="utf-8") + "edited\n", encoding="utf-8")
-    proc = subprocess.run([sys.executable, str(SCRIPT), "--check", "--output", str(stale)],
-                          capture_output=True, text=True, cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPT), "--check", "--output", str(stale)],
+        capture_output=True,
+        check=False,
+        text=True,
+        cwd=ROOT,
+    )
     assert proc.returncode == 1
 
 
@@ -47,8 +57,9 @@ def test_every_row_is_listed(text):
 
 
 def test_rows_show_the_rule_deid_applies(text):
-    lines = {line.split("|")[1].strip(): line for line in text.splitlines()
-             if line.startswith("| `(")}
+    lines = {
+        line.split("|")[1].strip(): line for line in text.splitlines() if line.startswith("| `(")
+    }
     assert "REPLACE ps315_shift" in lines["`(0008,0020)`"]  # Study Date, modified dates
     assert "| REMOVE |" in lines["`(0010,1010)`"]  # Patient's Age under Basic
     assert "`K` → keep" in lines["`(0010,1010)`"]

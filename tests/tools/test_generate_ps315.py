@@ -30,16 +30,26 @@ def doc():
 
 
 def test_check_mode_passes_on_the_committed_file():
-    proc = subprocess.run([sys.executable, str(SCRIPT), "--check"], capture_output=True,
-                          text=True, cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPT), "--check"],
+        capture_output=True,
+        check=False,
+        text=True,
+        cwd=ROOT,
+    )
     assert proc.returncode == 0, proc.stderr
 
 
 def test_check_mode_fails_on_a_changed_file(tmp_path):
     bad = tmp_path / "t.json"
     bad.write_text(DATA.read_text(encoding="utf-8").replace('"X"', '"K"', 1), encoding="utf-8")
-    proc = subprocess.run([sys.executable, str(SCRIPT), "--check", "--output", str(bad)],
-                          capture_output=True, text=True, cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPT), "--check", "--output", str(bad)],
+        capture_output=True,
+        check=False,
+        text=True,
+        cwd=ROOT,
+    )
     assert proc.returncode == 1
     assert "out of date" in proc.stderr
 
@@ -52,8 +62,17 @@ def test_header_names_edition_and_source_checksums(doc):
     assert doc["edition"] == "2026c"
     assert doc["options_edition"] == "2024b"
     header = {k: v for k, v in doc.items() if not k.startswith("table_")}
-    assert set(header) == {"format", "edition", "options_edition", "companion_edition", "title",
-                           "generator", "sources", "profile_code", "options"}
+    assert set(header) == {
+        "format",
+        "edition",
+        "options_edition",
+        "companion_edition",
+        "title",
+        "generator",
+        "sources",
+        "profile_code",
+        "options",
+    }
     assert len(doc["sources"]) == 3
     for src in doc["sources"]:
         path = ROOT / src["path"]
@@ -62,7 +81,11 @@ def test_header_names_edition_and_source_checksums(doc):
 
 
 def test_vendored_sources_carry_their_licences():
-    assert (ROOT / "tools/vendor/innolitics/LICENSE.txt").read_text().startswith("Copyright (c) 2017 Innolitics")
+    assert (
+        (ROOT / "tools/vendor/innolitics/LICENSE.txt")
+        .read_text()
+        .startswith("Copyright (c) 2017 Innolitics")
+    )
     assert "Redistribution and use" in (ROOT / "tools/vendor/dicom_anonymizer/LICENSE").read_text()
     assert (ROOT / "tools/vendor/README.md").is_file()
 
@@ -105,8 +128,10 @@ def test_hand_checked_rows(doc):
     rows = {r["id"]: r for r in doc["table_e1_1"]}
     # (0008,0020) Study Date: Z; K full dates; C modified dates
     assert rows["00080020"]["basic"] == "Z"
-    assert rows["00080020"]["options"] == {"retain-long-full-dates": "K",
-                                          "retain-long-modified-dates": "C"}
+    assert rows["00080020"]["options"] == {
+        "retain-long-full-dates": "K",
+        "retain-long-modified-dates": "C",
+    }
     # (0008,0018) SOP Instance UID: U, K under Retain UIDs
     assert rows["00080018"]["basic"] == "U"
     assert rows["00080018"]["options"] == {"retain-uids": "K"}
@@ -130,8 +155,10 @@ def test_companion_tables(doc):
     assert len(safe) > 100
     concepts = {(r["code_value"], r["scheme"]): r for r in doc["table_e3_4_1"]}
     assert concepts[("121022", "DCM")]["basic"] == "X"  # Accession Number
-    assert concepts[("126201", "DCM")]["options"] == {"retain-long-full-dates": "K",
-                                                      "retain-long-modified-dates": "C"}
+    assert concepts[("126201", "DCM")]["options"] == {
+        "retain-long-full-dates": "K",
+        "retain-long-modified-dates": "C",
+    }
     assert len(concepts) > 150
 
 

@@ -77,4 +77,12 @@ def test_small_helpers(tmp_path):
     assert to_int("3.7") == 3 and to_int(5) == 5
     assert is_number(2.0) and not is_number("2") and not is_number(True)
     path = atomic_write_bytes(str(tmp_path / "b"), b"\x00\x01")
-    assert open(path, "rb").read() == b"\x00\x01"
+    with open(path, "rb") as handle:
+        assert handle.read() == b"\x00\x01"
+
+
+def test_written_files_get_normal_permissions(tmp_path):
+    mask = os.umask(0o022)
+    os.umask(mask)
+    path = write_file(str(tmp_path / "p.txt"), "x")
+    assert os.stat(path).st_mode & 0o777 == 0o666 & ~mask

@@ -17,7 +17,6 @@ from pathlib import Path
 import pydicom
 import pytest
 from pydicom.dataset import Dataset
-from pydicom.sequence import Sequence
 from pydicom.uid import UID_dictionary
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -11,50 +11,30 @@ Examples
 
 from __future__ import annotations
 
-from datetime import timedelta
+import re
 from typing import Any
 
-from pydicom.multival import MultiValue
-
+from deid.dicom.fields import tag_string
+from deid.engine.jitter import parse_days, shift_value
 from deid.errors import ApplyError
-from deid.utils.actions import parse_datetime
 
 __all__ = ["jitter_timestamp", "jitter_timestamp_func"]
 
-_DA_FORMAT = "%Y%m%d"
-_DT_FORMAT = "%Y%m%d%H%M%S.%f%z"
-_NUMERIC_VRS = {"IS", "SL", "SS", "SV", "UL", "US", "UV"}
-
+_SEPARATED_DATE = re.compile(r"^\d{4}([-/])\d{2}\1\d{2}$")
 
 def _describe(field: Any) -> str:
-    element = getattr(field, "element", None)
-    if element is None:
-        return str(field)
-    return "%s %s" % (getattr(field, "tag", element.tag), element.keyword or field.name)
-
-
-def _shift_one(field: Any, vr: str, original: Any, days: int) -> Any:
-    text = str(original).strip()
-    try:
-        stamp = parse_datetime(text)
-    except ValueError as exc:
-        raise ApplyError(f"{_describe(field)}: cannot JITTER {text!r} ({vr}): {exc}") from exc
-    shifted = stamp + timedelta(days=days)
-    if vr == "DA":
-        return shifted.strftime(_DA_FORMAT)
-    if vr == "DT":
-        return shifted.strftime(_DT_FORMAT)
-    digits = text.replace("-", "").replace("/", "").replace(".", "")
-    result = shifted.strftime(_DA_FORMAT if len(digits) == 8 else _DT_FORMAT)
-    return int(result) if vr in _NUMERIC_VRS else result
+    element = getattr(field, "element", field)
+    name = getattr(field, "name", None) or getattr(element, "keyword", "") or "element"
+    return "%s %s" % (tag_string(int(element.tag)), name)
 
 
 def jitter_timestamp(field: Any, value: Any) -> Any:
     """Return the value of ``field`` shifted by ``value`` days, or None if it is empty.
 
-    DA values come back as ``YYYYMMDD``; DT values as ``YYYYMMDDHHMMSS.ffffff[+ZZZZ]``; other VRs
-    are accepted only when their value is a date or date-time (``YYYYMMDD``, ``YYYY-MM-DD``...).
-    Multi-valued elements are shifted item by item and joined with ``\\``.
+    A wrapper over the engine's date shifting (:func:`deid.engine.jitter.shift_value`): DA values
+    come back as ``YYYYMMDD``; DT values as ``YYYYMMDDHHMMSS.ffffff[+ZZZZ]``; other VRs only
+    when their value is a date. Multi-valued elements are shifted item by item and joined with
+    ``\\``.
 
     Parameters
     ----------
@@ -78,18 +58,21 @@ def jitter_timestamp(field: Any, value: Any) -> Any:
     '20131130081530.000000'
     """
     try:
-        days = value if isinstance(value, int) else int(str(value).strip())
+        days = parse_days(value)
     except ValueError as exc:
-        raise ApplyError(f"{_describe(field)}: JITTER needs a whole number of days, got {value!r}") from exc
-    element = field.element
+        raise ApplyError(f"{_describe(field)}: {exc}") from exc
+    element = getattr(field, "element", field)
     original = element.value
-    if original in (None, "") or (isinstance(original, (list, MultiValue)) and not original):
+    if isinstance(original, str) and _SEPARATED_DATE.match(original.strip()):
+        original = re.sub(r"[-/]", "", original.strip())  # 2013-12-10, 2013/12/10
+    result = shift_value(original, element.VR, days)
+    if result.status == "empty":
         return None
-    vr = element.VR
-    if isinstance(original, (list, MultiValue)):
-        shifted = [_shift_one(field, vr, item, days) for item in original if item not in ("", None)]
-        return "\\".join(str(s) for s in shifted)
-    return _shift_one(field, vr, original, days)
+    if result.status != "shifted":
+        raise ApplyError(
+            f"{_describe(field)}: cannot JITTER {element.value!r} ({element.VR}): {result.detail}"
+        )
+    return result.value
 
 
 def jitter_timestamp_func(

@@ -25,6 +25,8 @@ def field(vr, value, tag=0x00080020):
         ("DT", "20230101120000+0100", 1, "20230102120000.000000+0100"),
         ("LO", "20131210", 1, "20131211"),
         ("LO", "2013-12-10", 1, "20131211"),
+        ("DA", "2013/12/10", 10, "20131220"),
+        ("DA", "2013.12.10", 10, "20131220"),
         ("DA", ["20200101", "20200102"], 1, "20200102\\20200103"),
     ],
 )
@@ -43,6 +45,8 @@ def test_empty_is_none_and_garbage_is_an_error():
 
 def test_deid_func_jitter():
     assert jitter_timestamp_func(field=field("DA", "20200101")) == "20200102"
-    assert jitter_timestamp_func(field=field("DA", "20200101"), days="2", years="1") == "20210102"  # 367 days, 2020 is a leap year
+    assert (
+        jitter_timestamp_func(field=field("DA", "20200101"), days="2", years="1") == "20210102"
+    )  # 367 days, 2020 is a leap year
     with pytest.raises(ApplyError):
         jitter_timestamp_func(field=field("DA", "20200101"), days="x")

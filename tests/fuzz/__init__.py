@@ -1,0 +1,1 @@
+"""Tests of deid's fuzz part."""
