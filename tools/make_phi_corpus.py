@@ -57,35 +57,81 @@ KEY_NAME = "answer_key.json"
 
 #: Attributes each PS3.15 option keeps (by keyword) that the corpus fills in.
 OPTION_KEEPS: dict[str, list[str]] = {
-    "retain-uids": ["StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID",
-                    "FrameOfReferenceUID"],
+    "retain-uids": [
+        "StudyInstanceUID",
+        "SeriesInstanceUID",
+        "SOPInstanceUID",
+        "FrameOfReferenceUID",
+    ],
     "retain-device-identity": ["StationName", "DeviceSerialNumber"],
-    "retain-institution-identity": ["InstitutionName", "InstitutionAddress",
-                                    "InstitutionalDepartmentName"],
+    "retain-institution-identity": [
+        "InstitutionName",
+        "InstitutionAddress",
+        "InstitutionalDepartmentName",
+    ],
     "retain-patient-characteristics": ["PatientSex", "PatientAge", "PatientWeight", "PatientSize"],
     "retain-long-full-dates": ["StudyDate", "SeriesDate", "AcquisitionDate", "ContentDate"],
 }
 #: Research attributes every profile keeps.
-RESEARCH_KEEPS = ["Modality", "Rows", "Columns", "BitsAllocated", "PhotometricInterpretation",
-                  "ImagePositionPatient", "ImageOrientationPatient", "PixelSpacing",
-                  "SliceThickness", "KVP", "RepetitionTime", "EchoTime", "MagneticFieldStrength",
-                  "NumberOfFrames", "Units", "DecayCorrection"]
+RESEARCH_KEEPS = [
+    "Modality",
+    "Rows",
+    "Columns",
+    "BitsAllocated",
+    "PhotometricInterpretation",
+    "ImagePositionPatient",
+    "ImageOrientationPatient",
+    "PixelSpacing",
+    "SliceThickness",
+    "KVP",
+    "RepetitionTime",
+    "EchoTime",
+    "MagneticFieldStrength",
+    "NumberOfFrames",
+    "Units",
+    "DecayCorrection",
+]
 
 # Synthetic people. Each patient has a character set and a name in it.
 _PATIENTS = [
-    {"charset": "ISO_IR 100", "family": ["Müller", "Schröder", "Großmann"],
-     "given": ["Jürgen", "Käthe", "Björn"], "city": "Düsseldorf"},
-    {"charset": "ISO_IR 192", "family": ["Þórsdóttir", "Øvergård", "Łukasiewicz"],
-     "given": ["Ástríður", "Søren", "Zoë"], "city": "Reykjavík"},
-    {"charset": "ISO 2022 IR 87", "family": ["Yamada", "Takahashi"], "given": ["Tarou", "Hanako"],
-     "ideo": {"Yamada": "山田", "Takahashi": "高橋", "Tarou": "太郎", "Hanako": "花子"},
-     "phon": {"Yamada": "やまだ", "Takahashi": "たかはし", "Tarou": "たろう", "Hanako": "はなこ"},
-     "city": "Sapporo"},
-    {"charset": "GB18030", "family": ["Wang", "Zhang"], "given": ["XiaoDong", "Meiling"],
-     "ideo": {"Wang": "王", "Zhang": "张", "XiaoDong": "小东", "Meiling": "美玲"},
-     "city": "Chengdu"},
-    {"charset": "", "family": ["OBRIENNE", "QUIGGLEY", "FARNSWORTH"],
-     "given": ["SEAMUSINA", "THADDEUS", "PERPETUA"], "city": "KILLARNEYVILLE"},
+    {
+        "charset": "ISO_IR 100",
+        "family": ["Müller", "Schröder", "Großmann"],
+        "given": ["Jürgen", "Käthe", "Björn"],
+        "city": "Düsseldorf",
+    },
+    {
+        "charset": "ISO_IR 192",
+        "family": ["Þórsdóttir", "Øvergård", "Łukasiewicz"],
+        "given": ["Ástríður", "Søren", "Zoë"],
+        "city": "Reykjavík",
+    },
+    {
+        "charset": "ISO 2022 IR 87",
+        "family": ["Yamada", "Takahashi"],
+        "given": ["Tarou", "Hanako"],
+        "ideo": {"Yamada": "山田", "Takahashi": "高橋", "Tarou": "太郎", "Hanako": "花子"},
+        "phon": {
+            "Yamada": "やまだ",
+            "Takahashi": "たかはし",
+            "Tarou": "たろう",
+            "Hanako": "はなこ",
+        },
+        "city": "Sapporo",
+    },
+    {
+        "charset": "GB18030",
+        "family": ["Wang", "Zhang"],
+        "given": ["XiaoDong", "Meiling"],
+        "ideo": {"Wang": "王", "Zhang": "张", "XiaoDong": "小东", "Meiling": "美玲"},
+        "city": "Chengdu",
+    },
+    {
+        "charset": "",
+        "family": ["OBRIENNE", "QUIGGLEY", "FARNSWORTH"],
+        "given": ["SEAMUSINA", "THADDEUS", "PERPETUA"],
+        "city": "KILLARNEYVILLE",
+    },
 ]
 _STREETS = ["Quillfeather Lane", "Marrowbone Court", "Thistlewick Road", "Gorsebrook Avenue"]
 _STAFF_FAMILY = ["Pemberton", "Okonkwo", "Vasquez", "Lindqvist", "Haddad", "Marchetti"]
@@ -94,29 +140,56 @@ _INSTITUTIONS = ["Saint Wendeline Memorial Hospital", "Harrowgate Clinic of Imag
 
 # A 3x5 pixel font for burned-in text (rows top to bottom, '#' = on).
 _FONT = {
-    "A": "###,#.#,###,#.#,#.#", "B": "##.,#.#,##.,#.#,##.", "C": "###,#..,#..,#..,###",
-    "D": "##.,#.#,#.#,#.#,##.", "E": "###,#..,##.,#..,###", "F": "###,#..,##.,#..,#..",
-    "G": "###,#..,#.#,#.#,###", "H": "#.#,#.#,###,#.#,#.#", "I": "###,.#.,.#.,.#.,###",
-    "J": "..#,..#,..#,#.#,###", "K": "#.#,#.#,##.,#.#,#.#", "L": "#..,#..,#..,#..,###",
-    "M": "#.#,###,###,#.#,#.#", "N": "##.,#.#,#.#,#.#,#.#", "O": "###,#.#,#.#,#.#,###",
-    "P": "###,#.#,###,#..,#..", "Q": "###,#.#,#.#,###,..#", "R": "###,#.#,##.,#.#,#.#",
-    "S": "###,#..,###,..#,###", "T": "###,.#.,.#.,.#.,.#.", "U": "#.#,#.#,#.#,#.#,###",
-    "V": "#.#,#.#,#.#,#.#,.#.", "W": "#.#,#.#,###,###,#.#", "X": "#.#,#.#,.#.,#.#,#.#",
-    "Y": "#.#,#.#,.#.,.#.,.#.", "Z": "###,..#,.#.,#..,###", "0": "###,#.#,#.#,#.#,###",
-    "1": ".#.,##.,.#.,.#.,###", "2": "###,..#,###,#..,###", "3": "###,..#,###,..#,###",
-    "4": "#.#,#.#,###,..#,..#", "5": "###,#..,###,..#,###", "6": "###,#..,###,#.#,###",
-    "7": "###,..#,..#,..#,..#", "8": "###,#.#,###,#.#,###", "9": "###,#.#,###,..#,###",
-    "-": "...,...,###,...,...", " ": "...,...,...,...,...", "^": ".#.,#.#,...,...,...",
+    "A": "###,#.#,###,#.#,#.#",
+    "B": "##.,#.#,##.,#.#,##.",
+    "C": "###,#..,#..,#..,###",
+    "D": "##.,#.#,#.#,#.#,##.",
+    "E": "###,#..,##.,#..,###",
+    "F": "###,#..,##.,#..,#..",
+    "G": "###,#..,#.#,#.#,###",
+    "H": "#.#,#.#,###,#.#,#.#",
+    "I": "###,.#.,.#.,.#.,###",
+    "J": "..#,..#,..#,#.#,###",
+    "K": "#.#,#.#,##.,#.#,#.#",
+    "L": "#..,#..,#..,#..,###",
+    "M": "#.#,###,###,#.#,#.#",
+    "N": "##.,#.#,#.#,#.#,#.#",
+    "O": "###,#.#,#.#,#.#,###",
+    "P": "###,#.#,###,#..,#..",
+    "Q": "###,#.#,#.#,###,..#",
+    "R": "###,#.#,##.,#.#,#.#",
+    "S": "###,#..,###,..#,###",
+    "T": "###,.#.,.#.,.#.,.#.",
+    "U": "#.#,#.#,#.#,#.#,###",
+    "V": "#.#,#.#,#.#,#.#,.#.",
+    "W": "#.#,#.#,###,###,#.#",
+    "X": "#.#,#.#,.#.,#.#,#.#",
+    "Y": "#.#,#.#,.#.,.#.,.#.",
+    "Z": "###,..#,.#.,#..,###",
+    "0": "###,#.#,#.#,#.#,###",
+    "1": ".#.,##.,.#.,.#.,###",
+    "2": "###,..#,###,#..,###",
+    "3": "###,..#,###,..#,###",
+    "4": "#.#,#.#,###,..#,..#",
+    "5": "###,#..,###,..#,###",
+    "6": "###,#..,###,#.#,###",
+    "7": "###,..#,..#,..#,..#",
+    "8": "###,#.#,###,#.#,###",
+    "9": "###,#.#,###,..#,###",
+    "-": "...,...,###,...,...",
+    " ": "...,...,...,...,...",
+    "^": ".#.,#.#,...,...,...",
 }
 
 
 def _ascii_fold(text: str) -> str:
-    table = str.maketrans("ÄÖÜäöüßÞþÁáÍíÓóÚúØøÆæÅåŁłËëÉé",
-                          "AOUaousTtAaIiOoUuOoAaAaLlEeEe")
+    table = str.maketrans("ÄÖÜäöüßÞþÁáÍíÓóÚúØøÆæÅåŁłËëÉé", "AOUaousTtAaIiOoUuOoAaAaLlEeEe")
     return text.translate(table)
 
 
-def render_text(pixels: np.ndarray, text: str, x: int, y: int, value: int, scale: int = 1) -> list[int]:
+def render_text(
+    pixels: np.ndarray, text: str, x: int, y: int, value: int, scale: int = 1
+) -> list[int]:
     """Draw ``text`` (upper-cased, unknown characters as blanks) into a 2-D array in place.
 
     Returns the bounding box ``[x0, y0, x1, y1]`` (exclusive end) that was drawn into.
@@ -127,8 +200,9 @@ def render_text(pixels: np.ndarray, text: str, x: int, y: int, value: int, scale
         for r, row in enumerate(glyph):
             for c, bit in enumerate(row):
                 if bit == "#":
-                    pixels[y + r * scale : y + (r + 1) * scale,
-                           cx + c * scale : cx + (c + 1) * scale] = value
+                    pixels[
+                        y + r * scale : y + (r + 1) * scale, cx + c * scale : cx + (c + 1) * scale
+                    ] = value
         cx += 4 * scale
     return [x, y, cx, y + 5 * scale]
 
@@ -155,8 +229,9 @@ class _Builder:
         return "".join(str(self.rng.randint(0, 9)) for _ in range(n))
 
     def plant(self, rel: str, value: str, category: str, where: str, path: str) -> None:
-        self.phi.append({"file": rel, "value": value, "category": category, "where": where,
-                         "path": path})
+        self.phi.append(
+            {"file": rel, "value": value, "category": category, "where": where, "path": path}
+        )
 
 
 def _label(tag: int, prefix: str = "") -> str:
@@ -193,8 +268,10 @@ def _patient_record(b: _Builder, index: int) -> dict[str, Any]:
         "name": person["name"],
         "family": person["family"],
         "given": person["given"],
-        "alias": [f"{b.rng.choice(spec['family'])}^{b.rng.choice(spec['given'])}",
-                  f"ALIAS{b.digits(3)}^{person['given']}"],
+        "alias": [
+            f"{b.rng.choice(spec['family'])}^{b.rng.choice(spec['given'])}",
+            f"ALIAS{b.digits(3)}^{person['given']}",
+        ],
         "mother": mother["family"] + "^" + mother["given"],
         "id": f"MRN{b.digits(7)}",
         "other_id": f"EXT-{b.digits(6)}",
@@ -208,12 +285,21 @@ def _patient_record(b: _Builder, index: int) -> dict[str, Any]:
     }
 
 
-def _base(b: _Builder, rel: str, patient: dict[str, Any], study: dict[str, Any],
-          series: dict[str, Any], modality: str, sop_class: str, number: int) -> Dataset:
+def _base(
+    b: _Builder,
+    rel: str,
+    patient: dict[str, Any],
+    study: dict[str, Any],
+    series: dict[str, Any],
+    modality: str,
+    sop_class: str,
+    number: int,
+) -> Dataset:
     ds = Dataset()
     if patient["charset"]:
-        ds.SpecificCharacterSet = (["", patient["charset"]] if "2022" in patient["charset"]
-                                   else patient["charset"])
+        ds.SpecificCharacterSet = (
+            ["", patient["charset"]] if "2022" in patient["charset"] else patient["charset"]
+        )
     ds.SOPClassUID = sop_class
     ds.SOPInstanceUID = b.uid()
     ds.StudyDate = study["date"]
@@ -248,7 +334,9 @@ def _base(b: _Builder, rel: str, patient: dict[str, Any], study: dict[str, Any],
     ds.PatientWeight = patient["weight"]
     ds.PatientAddress = patient["address"]
     ds.PatientTelephoneNumbers = patient["phone"]
-    ds.AdditionalPatientHistory = f"Referred by {study['referring'].split('^')[0]}; lives at {patient['address']}"
+    ds.AdditionalPatientHistory = (
+        f"Referred by {study['referring'].split('^')[0]}; lives at {patient['address']}"
+    )
     ds.PatientComments = f"Contact {patient['phone']} re {patient['id']}"
     ds.DeviceSerialNumber = series["serial"]
     ds.StudyInstanceUID = study["uid"]
@@ -283,8 +371,13 @@ def _base(b: _Builder, rel: str, patient: dict[str, Any], study: dict[str, Any],
     ge.add_new(0x17, "LT", f"Pt {patient['family']} {patient['id']}")
     siemens = ds.private_block(0x0019, "SIEMENS MED", create=True)
     siemens.add_new(0x10, "LO", study["accession"])
-    siemens.add_new(0x12, "OB", ("CSA\x00" + _ascii_fold(patient["name"].split("=")[0]) + "\x00"
-                                 + patient["id"] + "\x00").encode("latin-1"))
+    siemens.add_new(
+        0x12,
+        "OB",
+        (
+            "CSA\x00" + _ascii_fold(patient["name"].split("=")[0]) + "\x00" + patient["id"] + "\x00"
+        ).encode("latin-1"),
+    )
     philips = ds.private_block(0x2005, "PHILIPS MR IMAGING DD 001", create=True)
     philips.add_new(0x13, "LO", patient["other_id"])
     elscint = ds.private_block(0x00E1, "ELSCINT1", create=True)
@@ -292,18 +385,28 @@ def _base(b: _Builder, rel: str, patient: dict[str, Any], study: dict[str, Any],
 
     prefix = ""
     for tag, value, category in [
-        (0x00100010, patient["name"], "name"), (0x00100020, patient["id"], "id"),
-        (0x00100030, patient["birth"], "date"), (0x00101040, patient["address"], "address"),
-        (0x00102154, patient["phone"], "address"), (0x00101000, patient["other_id"], "id"),
-        (0x00101001, "\\".join(patient["alias"]), "name"), (0x00101060, patient["mother"], "name"),
-        (0x00080050, study["accession"], "id"), (0x00200010, study["id"], "id"),
+        (0x00100010, patient["name"], "name"),
+        (0x00100020, patient["id"], "id"),
+        (0x00100030, patient["birth"], "date"),
+        (0x00101040, patient["address"], "address"),
+        (0x00102154, patient["phone"], "address"),
+        (0x00101000, patient["other_id"], "id"),
+        (0x00101001, "\\".join(patient["alias"]), "name"),
+        (0x00101060, patient["mother"], "name"),
+        (0x00080050, study["accession"], "id"),
+        (0x00200010, study["id"], "id"),
         (0x00080080, study["institution"], "institution"),
         (0x00080081, study["institution_address"], "institution"),
-        (0x00080090, study["referring"], "name"), (0x00081050, study["performing"], "name"),
-        (0x00081060, study["reader"], "name"), (0x00081070, study["operator"], "name"),
-        (0x00081010, series["station"], "device"), (0x00181000, series["serial"], "device"),
-        (0x00080020, study["date"], "date"), (0x0020000D, study["uid"], "uid"),
-        (0x0020000E, series["uid"], "uid"), (0x00080018, ds.SOPInstanceUID, "uid"),
+        (0x00080090, study["referring"], "name"),
+        (0x00081050, study["performing"], "name"),
+        (0x00081060, study["reader"], "name"),
+        (0x00081070, study["operator"], "name"),
+        (0x00081010, series["station"], "device"),
+        (0x00181000, series["serial"], "device"),
+        (0x00080020, study["date"], "date"),
+        (0x0020000D, study["uid"], "uid"),
+        (0x0020000E, series["uid"], "uid"),
+        (0x00080018, ds.SOPInstanceUID, "uid"),
     ]:
         b.plant(rel, value, category, "standard", _label(tag, prefix))
     b.plant(rel, ds.AdditionalPatientHistory, "free_text", "free_text", _label(0x001021B0))
@@ -313,24 +416,41 @@ def _base(b: _Builder, rel: str, patient: dict[str, Any], study: dict[str, Any],
     b.plant(rel, patient["other_id"], "id", "nested", _label(0x00100020, "(0010,1002)[0]."))
     b.plant(rel, study["rp_id"], "id", "nested", _label(0x00401001, "(0040,0275)[0]."))
     b.plant(rel, study["sps_id"], "id", "nested", _label(0x00400009, "(0040,0275)[0]."))
-    b.plant(rel, study["staff_code"], "id", "nested",
-            _label(0x00080100, "(0008,0096)[0].(0040,1101)[0]."))
-    b.plant(rel, f"Pt {patient['family']} {patient['id']}", "private", "private",
-            "(0009,1017) private [GEMS_IDEN_01]")
+    b.plant(
+        rel,
+        study["staff_code"],
+        "id",
+        "nested",
+        _label(0x00080100, "(0008,0096)[0].(0040,1101)[0]."),
+    )
+    b.plant(
+        rel,
+        f"Pt {patient['family']} {patient['id']}",
+        "private",
+        "private",
+        "(0009,1017) private [GEMS_IDEN_01]",
+    )
     b.plant(rel, study["accession"], "private", "private", "(0019,1010) private [SIEMENS MED]")
     b.plant(rel, patient["id"], "private", "private", "(0019,1012) private [SIEMENS MED] (OB)")
-    b.plant(rel, patient["other_id"], "private", "private",
-            "(2005,1013) private [PHILIPS MR IMAGING DD 001]")
+    b.plant(
+        rel,
+        patient["other_id"],
+        "private",
+        "private",
+        "(2005,1013) private [PHILIPS MR IMAGING DD 001]",
+    )
     return ds
 
 
-def _image(ds: Dataset, rows: int, cols: int, frames: int, bits: int, rgb: bool,
-           rng: random.Random) -> np.ndarray:
+def _image(
+    ds: Dataset, rows: int, cols: int, frames: int, bits: int, rgb: bool, rng: random.Random
+) -> np.ndarray:
     shape = (frames, rows, cols, 3) if rgb else (frames, rows, cols)
     dtype = np.uint8 if bits == 8 else np.uint16
     seed = rng.getrandbits(32)
-    arr = np.random.default_rng(seed).integers(0, 200 if bits == 8 else 1000, size=shape,
-                                                dtype=dtype)
+    arr = np.random.default_rng(seed).integers(
+        0, 200 if bits == 8 else 1000, size=shape, dtype=dtype
+    )
     ds.Rows, ds.Columns = rows, cols
     ds.SamplesPerPixel = 3 if rgb else 1
     ds.PhotometricInterpretation = "RGB" if rgb else "MONOCHROME2"
@@ -345,9 +465,17 @@ def _image(ds: Dataset, rows: int, cols: int, frames: int, bits: int, rgb: bool,
     return arr
 
 
-def _finish(b: _Builder, ds: Dataset, rel: str, arr: np.ndarray | None, patient: dict[str, Any],
-            study: dict[str, Any], ts: str = ExplicitVRLittleEndian,
-            burn: bool = False, overlay: bool = False) -> dict[str, Any]:
+def _finish(
+    b: _Builder,
+    ds: Dataset,
+    rel: str,
+    arr: np.ndarray | None,
+    patient: dict[str, Any],
+    study: dict[str, Any],
+    ts: str = ExplicitVRLittleEndian,
+    burn: bool = False,
+    overlay: bool = False,
+) -> dict[str, Any]:
     burned: list[dict[str, Any]] = []
     if arr is not None:
         if burn:
@@ -357,7 +485,9 @@ def _finish(b: _Builder, ds: Dataset, rel: str, arr: np.ndarray | None, patient:
             for i in range(frames.shape[0]):
                 plane = frames[i]
                 target = plane[..., 0] if plane.ndim == 3 else plane
-                box = render_text(target, text, 2, 2, min(value, 255 if arr.dtype == np.uint8 else 4095))
+                box = render_text(
+                    target, text, 2, 2, min(value, 255 if arr.dtype == np.uint8 else 4095)
+                )
                 if plane.ndim == 3:
                     plane[..., 1] = np.where(target == 255, 255, plane[..., 1])
                     plane[..., 2] = np.where(target == 255, 255, plane[..., 2])
@@ -380,8 +510,13 @@ def _finish(b: _Builder, ds: Dataset, rel: str, arr: np.ndarray | None, patient:
         ds.add_new(0x60000022, "LO", f"Annotated for {_ascii_fold(patient['family'])}")
         ds.add_new(0x60001500, "LO", patient["id"])
         ds.add_new(0x60003000, "OW", np.packbits(bitmap.ravel(), bitorder="little").tobytes())
-        b.plant(rel, f"Annotated for {_ascii_fold(patient['family'])}", "free_text", "overlay",
-                "(6000,0022) OverlayDescription")
+        b.plant(
+            rel,
+            f"Annotated for {_ascii_fold(patient['family'])}",
+            "free_text",
+            "overlay",
+            "(6000,0022) OverlayDescription",
+        )
         b.plant(rel, patient["id"], "id", "overlay", "(6000,1500) OverlayLabel")
 
     meta = FileMetaDataset()
@@ -408,9 +543,17 @@ def _finish(b: _Builder, ds: Dataset, rel: str, arr: np.ndarray | None, patient:
     for kw in RESEARCH_KEEPS:
         if kw in ds:
             v = ds.data_element(kw).value
-            keep[kw] = [str(x) for x in v] if isinstance(v, (list, tuple)) or hasattr(v, "__iter__") and not isinstance(v, (str, bytes)) else str(v)
-    option_keeps = {opt: {kw: str(ds.data_element(kw).value) for kw in kws if kw in ds}
-                    for opt, kws in OPTION_KEEPS.items()}
+            keep[kw] = (
+                [str(x) for x in v]
+                if isinstance(v, (list, tuple))
+                or hasattr(v, "__iter__")
+                and not isinstance(v, (str, bytes))
+                else str(v)
+            )
+    option_keeps = {
+        opt: {kw: str(ds.data_element(kw).value) for kw in kws if kw in ds}
+        for opt, kws in OPTION_KEEPS.items()
+    }
     record = {
         "path": rel,
         "patient": patient["index"],
@@ -448,19 +591,31 @@ def build_corpus(out: str, seed: int = 0) -> dict[str, Any]:
 
     def study_for(p: dict[str, Any], k: int) -> dict[str, Any]:
         return {
-            "uid": b.uid(), "date": b.date(), "time": b.time(),
-            "accession": f"ACC{b.digits(8)}", "id": f"ST{b.digits(5)}",
-            "rp_id": f"RP{b.digits(6)}", "sps_id": f"SPS{b.digits(6)}",
+            "uid": b.uid(),
+            "date": b.date(),
+            "time": b.time(),
+            "accession": f"ACC{b.digits(8)}",
+            "id": f"ST{b.digits(5)}",
+            "rp_id": f"RP{b.digits(6)}",
+            "sps_id": f"SPS{b.digits(6)}",
             "staff_code": f"STAFF{b.digits(5)}",
             "institution": _INSTITUTIONS[(p["index"] + k) % len(_INSTITUTIONS)],
             "institution_address": f"{rng.randint(1, 99)} Infirmary Row, Wendeline Cross",
-            "referring": _staff(b), "performing": _staff(b), "reader": _staff(b),
-            "operator": _staff(b), "ae": f"SWMH_{b.digits(4)}", "key": f"P{p['index'] + 1:02d}/S{k + 1}",
+            "referring": _staff(b),
+            "performing": _staff(b),
+            "reader": _staff(b),
+            "operator": _staff(b),
+            "ae": f"SWMH_{b.digits(4)}",
+            "key": f"P{p['index'] + 1:02d}/S{k + 1}",
         }
 
     def series_for(n: int) -> dict[str, Any]:
-        return {"uid": b.uid(), "number": n, "station": f"SWMH-SCANNER-{b.digits(3)}",
-                "serial": f"SN{b.digits(8)}"}
+        return {
+            "uid": b.uid(),
+            "number": n,
+            "station": f"SWMH-SCANNER-{b.digits(3)}",
+            "serial": f"SN{b.digits(8)}",
+        }
 
     ct_class, mr_class = "1.2.840.10008.5.1.4.1.1.2", "1.2.840.10008.5.1.4.1.1.4"
     pet_class, us_class = "1.2.840.10008.5.1.4.1.1.128", "1.2.840.10008.5.1.4.1.1.6.1"
@@ -491,8 +646,12 @@ def build_corpus(out: str, seed: int = 0) -> dict[str, Any]:
             ds.SourceImageSequence = Sequence([src])
         rec = _finish(b, ds, rel, arr, p, st, overlay=(i == 0))
         if ct_refs:
-            rec["references"].append({"path": "(0008,2112)[0].(0008,1155) ReferencedSOPInstanceUID",
-                                      "target": ct_refs[-1]["path"]})
+            rec["references"].append(
+                {
+                    "path": "(0008,2112)[0].(0008,1155) ReferencedSOPInstanceUID",
+                    "target": ct_refs[-1]["path"],
+                }
+            )
         ct_refs.append(rec)
     _sr(b, p, st, ct_refs, sr_class)
     st2 = study_for(p, 1)
@@ -547,8 +706,7 @@ def build_corpus(out: str, seed: int = 0) -> dict[str, Any]:
         nuc.CodeMeaning = "^18^Fluorine"
         rad.RadionuclideCodeSequence = Sequence([nuc])
         ds.RadiopharmaceuticalInformationSequence = Sequence([rad])
-        b.plant(rel, st["date"] + inj, "date", "nested",
-                _label(0x00181078, "(0054,0016)[0]."))
+        b.plant(rel, st["date"] + inj, "date", "nested", _label(0x00181078, "(0054,0016)[0]."))
         rec = _finish(b, ds, rel, arr, p, st)
         rec["keep"]["RadionuclideHalfLife"] = "6586.2"
         rec["keep"]["RadionuclideTotalDose"] = "370000000.0"
@@ -627,10 +785,15 @@ def build_corpus(out: str, seed: int = 0) -> dict[str, Any]:
     return key
 
 
-def _sr(b: _Builder, p: dict[str, Any], st: dict[str, Any], refs: list[dict[str, Any]],
-        sr_class: str) -> None:
-    se = {"uid": b.uid(), "number": 90, "station": f"SWMH-RPT-{b.digits(3)}",
-          "serial": f"SN{b.digits(8)}"}
+def _sr(
+    b: _Builder, p: dict[str, Any], st: dict[str, Any], refs: list[dict[str, Any]], sr_class: str
+) -> None:
+    se = {
+        "uid": b.uid(),
+        "number": 90,
+        "station": f"SWMH-RPT-{b.digits(3)}",
+        "serial": f"SN{b.digits(8)}",
+    }
     rel = f"{st['key']}/SR/1.dcm"
     ds = _base(b, rel, p, st, se, "SR", sr_class, 1)
     ds.ValueType = "CONTAINER"
@@ -698,18 +861,29 @@ def _sr(b: _Builder, p: dict[str, Any], st: dict[str, Any], refs: list[dict[str,
     ds.CurrentRequestedProcedureEvidenceSequence = Sequence([evidence])
     b.plant(rel, observer, "name", "sr", "(0040,A073)[0].(0040,A075) VerifyingObserverName")
     b.plant(rel, t.TextValue, "free_text", "sr", "(0040,A730)[0].(0040,A160) TextValue")
-    b.plant(rel, inner_text.TextValue, "free_text", "sr",
-            "(0040,A730)[3].(0040,A730)[1].(0040,A160) TextValue")
+    b.plant(
+        rel,
+        inner_text.TextValue,
+        "free_text",
+        "sr",
+        "(0040,A730)[3].(0040,A730)[1].(0040,A160) TextValue",
+    )
     b.plant(rel, observer, "name", "sr", "(0040,A730)[1].(0040,A123) PersonName")
     rec = _finish(b, ds, rel, None, p, st)
-    rec["references"].append({
-        "path": "(0040,A730)[3].(0040,A730)[0].(0008,1199)[0].(0008,1155) ReferencedSOPInstanceUID",
-        "target": refs[0]["path"]})
+    rec["references"].append(
+        {
+            "path": "(0040,A730)[3].(0040,A730)[0].(0008,1199)[0].(0008,1155) ReferencedSOPInstanceUID",
+            "target": refs[0]["path"],
+        }
+    )
     for i, r in enumerate(refs):
-        rec["references"].append({
-            "path": f"(0040,A375)[0].(0008,1115)[0].(0008,1199)[{i}].(0008,1155) "
-                    "ReferencedSOPInstanceUID",
-            "target": r["path"]})
+        rec["references"].append(
+            {
+                "path": f"(0040,A375)[0].(0008,1115)[0].(0008,1199)[{i}].(0008,1155) "
+                "ReferencedSOPInstanceUID",
+                "target": r["path"],
+            }
+        )
 
 
 def _tree_digest(root: str) -> dict[str, str]:
@@ -727,8 +901,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("out", help="output directory")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--check", action="store_true",
-                        help="rebuild in a temporary directory and compare byte for byte")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="rebuild in a temporary directory and compare byte for byte",
+    )
     args = parser.parse_args(argv)
     if args.check:
         with tempfile.TemporaryDirectory() as tmp:

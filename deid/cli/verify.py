@@ -37,26 +37,55 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument("input", help="the original file or directory")
     parser.add_argument("output", help="the de-identified file or directory")
-    parser.add_argument("--recipe", action="append", default=[], metavar="FILE",
-                        help="recipe used: values of elements it changes are searched too "
-                             "(repeatable)")
-    parser.add_argument("--profile", default=None, metavar="NAME",
-                        help="PS3.15 profile used (e.g. basic), evaluated the same way")
-    parser.add_argument("--option", action="append", default=[], metavar="NAME",
-                        help="PS3.15 option used (retain-uids, retain-long-full-dates, "
-                             "retain-device-identity, retain-institution-identity, "
-                             "retain-safe-private, clean-descriptors ...); repeatable")
-    parser.add_argument("--report", default=None, metavar="FILE",
-                        help="run report (JSON lines) pairing inputs and outputs")
-    parser.add_argument("--crosswalk", default=None, metavar="FILE",
-                        help="crosswalk CSV (input/output paths or old/new UIDs)")
-    parser.add_argument("--no-markers", action="store_true",
-                        help="do not require PatientIdentityRemoved / DeidentificationMethod")
+    parser.add_argument(
+        "--recipe",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="recipe used: values of elements it changes are searched too (repeatable)",
+    )
+    parser.add_argument(
+        "--profile",
+        default=None,
+        metavar="NAME",
+        help="PS3.15 profile used (e.g. basic), evaluated the same way",
+    )
+    parser.add_argument(
+        "--option",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="PS3.15 option used (retain-uids, retain-long-full-dates, "
+        "retain-device-identity, retain-institution-identity, "
+        "retain-safe-private, clean-descriptors ...); repeatable",
+    )
+    parser.add_argument(
+        "--report",
+        default=None,
+        metavar="FILE",
+        help="run report (JSON lines) pairing inputs and outputs",
+    )
+    parser.add_argument(
+        "--crosswalk",
+        default=None,
+        metavar="FILE",
+        help="crosswalk CSV (input/output paths or old/new UIDs)",
+    )
+    parser.add_argument(
+        "--no-markers",
+        action="store_true",
+        help="do not require PatientIdentityRemoved / DeidentificationMethod",
+    )
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
-    parser.add_argument("--json-out", default=None, metavar="FILE",
-                        help="also write the JSON report to FILE")
-    parser.add_argument("-v", "--verbose", action="store_true",
-                        help="also list ambiguous matches, refused and skipped inputs")
+    parser.add_argument(
+        "--json-out", default=None, metavar="FILE", help="also write the JSON report to FILE"
+    )
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="also list ambiguous matches, refused and skipped inputs",
+    )
     parser.set_defaults(func=run)
     return parser
 

@@ -152,3 +152,87 @@ def load_combined_deid(deids: Iterable[Any]) -> OrderedDict[str, Any] | None:
     if not items:
         return None
     return recipe_to_dict(stack(load_recipe_entry(x) for x in items))
+
+
+# ------------------------------------------------------------------------------------------------
+# line-level helpers under upstream's names (the recipe itself is parsed by deid.recipe)
+
+
+def split_action_line(line: str) -> list[str]:
+    """Split a recipe line into tokens the way upstream does (quoted runs stay whole).
+
+    Examples
+    --------
+    >>> split_action_line('REMOVE (0033,"MITRA OBJECT 1.0",1E)')
+    ['REMOVE', '(0033,"MITRA OBJECT 1.0",1E)']
+    """
+    from deid.recipe.transformer import upstream_tokens
+
+    return upstream_tokens(line.strip())
+
+
+def _remove_comments(parts: list[str]) -> str:
+    """Join value tokens with one space and cut at the first ``#`` (upstream's value rule).
+
+    Examples
+    --------
+    >>> _remove_comments(["John", "#", "note"])
+    'John '
+    """
+    from deid.recipe.transformer import upstream_value
+
+    return upstream_value(" ".join(parts))
+
+
+def _derive_ctp_coordinate(raw: str) -> str:
+    """Convert a CTP ``x,y,width,height`` region to ``x0,y0,x1,y1`` (``all`` passes through).
+
+    Examples
+    --------
+    >>> _derive_ctp_coordinate("350,0,162,30")
+    '350,0,512,30'
+    """
+    text = raw.strip()
+    if text.lower() == "all":
+        return text
+    try:
+        x, y, w, h = (int(p) for p in text.split(","))
+    except ValueError:
+        raise RecipeError(
+            [
+                Diagnostic(
+                    "E116",
+                    "error",
+                    f"bad ctp coordinates '{raw}'",
+                    Span("<ctp>", 0, 0, 0, 0),
+                    "write four integers x,y,width,height",
+                )
+            ]
+        ) from None
+    return f"{x},{y},{x + w},{y + h}"
+
+
+def parse_format(line: str) -> str:
+    """Return the format of a ``FORMAT`` line (always ``dicom``); raise on anything else.
+
+    Examples
+    --------
+    >>> parse_format("FORMAT dicom # comment")
+    'dicom'
+    """
+    body = line.strip()
+    body = body.removeprefix("FORMAT")
+    fmt = body.split("#", 1)[0].strip().lower()
+    if fmt != "dicom":
+        raise RecipeError(
+            [
+                Diagnostic(
+                    "E106",
+                    "error",
+                    f"unsupported recipe format '{fmt or line.strip()}'",
+                    Span("<format>", 0, 0, 0, 0),
+                    "write 'FORMAT dicom'",
+                )
+            ]
+        )
+    return fmt

@@ -101,7 +101,10 @@ def find_tag(
 
 
 def get_private(dicom: Dataset) -> list[DataElement]:
-    """Return every private element, including those inside sequences.
+    """Return every private element, including those inside private sequences.
+
+    Items of private sequences are searched (as upstream); private elements nested in public
+    sequences are not listed (``Dataset.remove_private_tags`` removes those too).
 
     Examples
     --------
@@ -116,20 +119,26 @@ def get_private(dicom: Dataset) -> list[DataElement]:
         for element in dataset:
             if element.tag.is_private:
                 found.append(element)
-            if element.VR == "SQ" and element.value:
-                stack.extend(element.value)
+                if element.VR == "SQ" and element.value:
+                    stack.extend(element.value)
     return found
 
 
 def has_private(dicom: Dataset) -> bool:
-    """True if the dataset has any private element (at any depth).
+    """True if the dataset has any private element (top level or in private sequences).
+
+    The number found is reported through ``deid.logger.bot.info`` (as upstream printed it).
 
     Examples
     --------
     >>> has_private(Dataset())
     False
     """
-    return bool(get_private(dicom))
+    found = get_private(dicom)
+    from deid.logger import bot
+
+    bot.info("Found %s private elements" % len(found))
+    return bool(found)
 
 
 def remove_sequences(dicom: Dataset) -> Dataset:

@@ -102,7 +102,7 @@ def get_files(
     force: bool = False,
     tempdir: str | None = None,
 ) -> Iterator[str]:
-    """Yield the DICOM files found in files and folders (walked recursively, sorted).
+    """Yield the DICOM files found in files and folders (walked recursively, in os.walk order).
 
     Parameters
     ----------
@@ -131,11 +131,9 @@ def get_files(
         contender = os.fspath(contender)
         if os.path.isdir(contender):
             candidates: list[str] = []
-            for root, dirnames, filenames in os.walk(contender):
-                dirnames.sort()
-                candidates.extend(
-                    os.path.join(root, f) for f in sorted(fnmatch.filter(filenames, pattern))
-                )
+            # os.walk order, as upstream (scripts and tests take "the first file" of a folder)
+            for root, _dirnames, filenames in os.walk(contender):
+                candidates.extend(os.path.join(root, f) for f in fnmatch.filter(filenames, pattern))
         elif os.path.isfile(contender):
             candidates = [contender]
         else:

@@ -406,7 +406,8 @@ class _Run:
         while queue:
             parent, uid_prefix, prefix, ancestors, is_meta = queue.popleft()
             top = uid_prefix is None
-            for tag, raw in list(parent._dict.items()):
+            for btag, raw in list(parent._dict.items()):
+                tag = int(btag)  # plain ints: BaseTag compares in Python, ints in C
                 if private and (tag >> 16) & 1:
                     self.deletions.append((parent, tag, "PRIVATE", self._uid(uid_prefix, tag)))
                     continue

@@ -123,8 +123,9 @@ def frame_count(ds: Dataset) -> int:
     try:
         return max(int(ds.get("NumberOfFrames") or 1), 1)
     except (TypeError, ValueError) as exc:
-        raise CleanError(f"(0028,0008) NumberOfFrames {ds.get('NumberOfFrames')!r} is not a number")\
-            from exc
+        raw = ds.get_item("NumberOfFrames")
+        shown = raw.value if raw is not None else None
+        raise CleanError(f"(0028,0008) NumberOfFrames {shown!r} is not a number") from exc
 
 
 def _masks(regions: Sequence[Region], rows: int, cols: int, frames: int) -> list[np.ndarray | None]:
@@ -336,13 +337,14 @@ def _encapsulate(frames: list[tuple[bytes, ...]], extended: bool) -> tuple[bytes
     lengths = []
     for fragments in frames:
         offsets.append(len(body))
-        start = len(body)
+        length = 0
         for frag in fragments:
             if len(frag) % 2:
                 frag = bytes(frag) + b"\x00"
             body += struct.pack("<HHI", 0xFFFE, 0xE000, len(frag))
             body += frag
-        lengths.append(len(body) - start)
+            length += len(frag)
+        lengths.append(length)
     if extended or len(body) >= 0xFFFFFFFF:
         bot = struct.pack("<HHI", 0xFFFE, 0xE000, 0)
         return bytes(bot + body), (offsets, lengths)

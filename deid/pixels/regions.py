@@ -56,7 +56,9 @@ class Region:
     frames: tuple[int, ...] | None = None
 
     @classmethod
-    def whole(cls, keep: bool = False, source: str = "") -> "Region":
+    def whole(
+        cls, keep: bool = False, source: str = "", frames: tuple[int, ...] | None = None
+    ) -> "Region":
         """Return the whole-frame region (upstream's ``coordinates all``).
 
         Examples
@@ -64,7 +66,7 @@ class Region:
         >>> Region.whole().is_whole
         True
         """
-        return cls(None, None, None, None, keep=keep, source=source)
+        return cls(None, None, None, None, keep=keep, source=source, frames=frames)
 
     @property
     def is_whole(self) -> bool:

@@ -37,6 +37,14 @@ STATUSES = ("written", "skipped", "rejected", "failed")
 _DONE = {"written", "skipped", "rejected"}
 
 
+def _ends_mid_line(path: str) -> bool:
+    if not os.path.exists(path) or os.path.getsize(path) == 0:
+        return False
+    with open(path, "rb") as fh:
+        fh.seek(-1, os.SEEK_END)
+        return fh.read(1) != b"\n"
+
+
 class ReportWriter:
     """Append records to a JSON-lines file, one flushed line per record.
 
@@ -54,7 +62,10 @@ class ReportWriter:
         if path:
             parent = os.path.dirname(os.path.abspath(path))
             os.makedirs(parent, exist_ok=True)
+            cut = append and _ends_mid_line(path)
             self._fh = open(path, "a" if append else "w", encoding="utf-8")  # noqa: SIM115
+            if cut:  # a killed run left half a line: end it so the next record parses
+                self._fh.write("\n")
 
     def write(self, record: dict[str, Any]) -> None:
         """Write one record and flush it."""
@@ -91,10 +102,13 @@ class CrosswalkWriter:
         self._csv: Any = None
         if path:
             exists = append and os.path.exists(path) and os.path.getsize(path) > 0
+            cut = append and _ends_mid_line(path)
             os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
             self._fh = open(  # noqa: SIM115 - closed by close()
                 path, "a" if append else "w", encoding="utf-8", newline=""
             )
+            if cut:
+                self._fh.write("\n")
             self._csv = csv.writer(self._fh)
             if not exists:
                 header = ["input", "output"]

@@ -173,16 +173,23 @@ def convert_value(field: Any, VR: str | None, value: Any) -> Any:
 
 
 def get_func(function_name: str) -> Callable[..., Any] | None:
-    """Return the built-in ``deid_func:`` function called ``function_name`` (or None).
+    """Return the built-in ``deid_func:`` function (or action helper) ``function_name``.
+
+    Returns None for an unknown name.
 
     Examples
     --------
     >>> get_func("jitter").__name__
     'jitter_timestamp_func'
+    >>> get_func("jitter_timestamp").__name__
+    'jitter_timestamp'
     """
-    from deid.dicom.actions import deid_funcs
+    import deid.dicom.actions as actions
 
-    return deid_funcs.get(function_name)
+    func = actions.deid_funcs.get(function_name)
+    if func is None and function_name in actions.__all__:
+        func = getattr(actions, function_name)
+    return func
 
 
 def parse_value(

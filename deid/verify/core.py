@@ -61,7 +61,7 @@ def _read(path: str) -> Dataset:
 
 
 def _is_dicom(ds: Dataset) -> bool:
-    return len(ds) > 0 and any(int(t) >> 16 not in (0x0002,) for t in ds.keys())
+    return len(ds) > 0 and any(int(t) >> 16 not in (0x0002,) for t in ds.keys())  # noqa: SIM118 - Dataset iterates elements
 
 
 def _flatten(ds: Dataset) -> dict[str, str]:
@@ -123,7 +123,7 @@ def _output_values(ds: Dataset) -> dict[str, list[str]]:
                 text = "\\".join(str(v) for v in value)
             else:
                 text = str(value)
-        except Exception:  # noqa: BLE001
+        except Exception:  # noqa: BLE001, S112 - an undecodable value is in the raw scan
             continue
         label = element_label(elem.tag, path)
         if elem.tag >> 16 == 0x0002:
@@ -144,8 +144,13 @@ def _locate(needle: Needle, values: dict[str, list[str]]) -> list[str]:
 
 
 def _utf8(needle: Needle) -> Needle:
-    return Needle(needle.text, needle.kind, needle.source,
-                  [needle.text.lower().encode("utf-8")], needle.boundary)
+    return Needle(
+        needle.text,
+        needle.kind,
+        needle.source,
+        [needle.text.lower().encode("utf-8")],
+        needle.boundary,
+    )
 
 
 def _uid_values(ds: Dataset) -> dict[str, str]:
@@ -242,8 +247,14 @@ def _verify(
         candidates = [beside] + [os.path.join(out_dir, n) for n in REPORT_NAMES]
         report = next((c for c in candidates if os.path.isfile(c)), None)
     if crosswalk is None:
-        crosswalk = next((os.path.join(out_dir, n) for n in _CROSSWALK_NAMES
-                          if os.path.isfile(os.path.join(out_dir, n))), None)
+        crosswalk = next(
+            (
+                os.path.join(out_dir, n)
+                for n in _CROSSWALK_NAMES
+                if os.path.isfile(os.path.join(out_dir, n))
+            ),
+            None,
+        )
     report_pairs: dict[str, str] = {}
     rejected: dict[str, str] = {}
     uid_map: dict[str, str] = {}
@@ -252,8 +263,10 @@ def _verify(
     if crosswalk:
         paths, uid_map = read_crosswalk(crosswalk)
         for src, dst in paths.items():
-            report_pairs.setdefault(os.path.normpath(os.path.join(in_root, src)),
-                                    os.path.normpath(os.path.join(out_dir, dst)))
+            report_pairs.setdefault(
+                os.path.normpath(os.path.join(in_root, src)),
+                os.path.normpath(os.path.join(out_dir, dst)),
+            )
     sidecars = {os.path.abspath(p) for p in (report, crosswalk) if p}
 
     inputs: dict[str, FileInfo] = {}
@@ -278,8 +291,9 @@ def _verify(
         if path in sidecars or path.lower().endswith(SIDECAR_SUFFIXES):
             continue
         if ".deid-tmp-" in os.path.basename(path):
-            result.problems.append(Finding("partial_output", "temporary file left by a run",
-                                           "file", "", path))
+            result.problems.append(
+                Finding("partial_output", "temporary file left by a run", "file", "", path)
+            )
         try:
             parsed, digest = probe(path)
             ds = _read(path)
@@ -291,8 +305,9 @@ def _verify(
             datasets_out[path] = None
             outputs[path] = FileInfo(path, _rel(path, output), error=f"{type(exc).__name__}: {exc}")
 
-    pairing = pair_files(inputs, outputs, report_pairs=report_pairs, rejected=rejected,
-                         uid_map=uid_map)
+    pairing = pair_files(
+        inputs, outputs, report_pairs=report_pairs, rejected=rejected, uid_map=uid_map
+    )
     result.rejected = {p: why for p, why in pairing.rejected.items()}
     constants = _generated_constants(pairing.pairs, datasets_in, datasets_out)
 
@@ -347,12 +362,15 @@ def _info(path: str, rel: str, ds: Dataset, digest: str | None) -> FileInfo:
         geometry = None
     try:
         sop_class = str(ds.get("SOPClassUID", "") or "") or None
-        instance = tuple(str(ds.get(k, "")) for k in ("SOPClassUID", "Modality", "SeriesNumber",
-                                                       "InstanceNumber"))
+        instance = tuple(
+            str(ds.get(k, ""))
+            for k in ("SOPClassUID", "Modality", "SeriesNumber", "InstanceNumber")
+        )
     except Exception:  # noqa: BLE001 - undecodable values: no content pairing
         sop_class, instance = None, ()
-    return FileInfo(path, rel, None, sop, digest, geometry, None, sop_class,
-                    instance if sop_class else None)
+    return FileInfo(
+        path, rel, None, sop, digest, geometry, None, sop_class, instance if sop_class else None
+    )
 
 
 def _generated_constants(
@@ -395,13 +413,12 @@ def _scan_pair(
         explained = (
             labels
             and not in_preamble
-            and all(
-                any((label, t) in constants for t in values.get(label, []))
-                for label in labels
-            )
+            and all(any((label, t) in constants for t in values.get(label, [])) for label in labels)
         )
         finding = Finding("leak", needle.text, needle.kind, needle.source, ", ".join(locations))
-        coincidence = needle.kind in ("name", "removed", "free_text") and needle.text.lower() in kept
+        coincidence = (
+            needle.kind in ("name", "removed", "free_text") and needle.text.lower() in kept
+        )
         if coincidence or explained:
             finding.kind = "ambiguous"
             fr.ambiguous.append(finding)
@@ -415,15 +432,29 @@ def _check_markers(fr: FileReport, ds: Dataset) -> None:
     except Exception:  # noqa: BLE001
         removed = ""
     if removed != "YES":
-        fr.problems.append(Finding("missing_marker", "PatientIdentityRemoved is not YES",
-                                   "marker", "", "(0012,0062) PatientIdentityRemoved"))
+        fr.problems.append(
+            Finding(
+                "missing_marker",
+                "PatientIdentityRemoved is not YES",
+                "marker",
+                "",
+                "(0012,0062) PatientIdentityRemoved",
+            )
+        )
     try:
         method = ds.get("DeidentificationMethod") or ds.get("DeidentificationMethodCodeSequence")
     except Exception:  # noqa: BLE001
         method = None
     if not method:
-        fr.problems.append(Finding("missing_marker", "no De-identification Method", "marker", "",
-                                   "(0012,0063) DeidentificationMethod"))
+        fr.problems.append(
+            Finding(
+                "missing_marker",
+                "no De-identification Method",
+                "marker",
+                "",
+                "(0012,0063) DeidentificationMethod",
+            )
+        )
 
 
 def _check_references(
@@ -447,17 +478,29 @@ def _check_references(
         reverse: dict[str, set[str]] = defaultdict(set)
         for old, news in table.items():
             if len(news) > 1:
-                result.problems.append(Finding(
-                    "uid_inconsistent", f"{key} {old} became {len(news)} different UIDs",
-                    "uid", key, "output set"))
+                result.problems.append(
+                    Finding(
+                        "uid_inconsistent",
+                        f"{key} {old} became {len(news)} different UIDs",
+                        "uid",
+                        key,
+                        "output set",
+                    )
+                )
             for new in news:
                 reverse[new].add(old)
-            forward[old] = sorted(news)[0]
+            forward[old] = min(news)
         for new, olds in reverse.items():
             if len(olds) > 1:
-                result.problems.append(Finding(
-                    "uid_inconsistent", f"{len(olds)} different {key}s became {new}",
-                    "uid", key, "output set"))
+                result.problems.append(
+                    Finding(
+                        "uid_inconsistent",
+                        f"{len(olds)} different {key}s became {new}",
+                        "uid",
+                        key,
+                        "output set",
+                    )
+                )
     forward.update({k: v for k, v in uid_map.items() if k not in forward})
     for src, dst in sorted(pairs.items()):
         ds_out = outs.get(dst)
@@ -477,8 +520,12 @@ def _check_references(
             label = element_label(elem.tag, path)
             now = out_flat.get(label)
             if now is not None and now != forward[old]:
-                fr.problems.append(Finding(
-                    "broken_reference", f"{label} is {now}, expected {forward[old]}",
-                    "uid", label, label))
-
-
+                fr.problems.append(
+                    Finding(
+                        "broken_reference",
+                        f"{label} is {now}, expected {forward[old]}",
+                        "uid",
+                        label,
+                        label,
+                    )
+                )

@@ -33,8 +33,17 @@ __all__ = ["FileInfo", "Pairing", "pair_files", "read_crosswalk", "read_report",
 _IN_KEYS = ("input", "source", "src", "in", "input_path", "original", "path")
 _OUT_KEYS = ("output", "destination", "dest", "dst", "out", "output_path", "written")
 _STATUS_KEYS = ("status", "outcome", "result")
-_OK = {"ok", "written", "success", "done", "deidentified", "changed", "unchanged", "copied",
-       "skipped"}
+_OK = {
+    "ok",
+    "written",
+    "success",
+    "done",
+    "deidentified",
+    "changed",
+    "unchanged",
+    "copied",
+    "skipped",
+}
 
 
 @dataclass
@@ -83,9 +92,22 @@ def signature(ds: Dataset) -> tuple[Any, ...]:
     >>> signature(ds)[1:3]
     ('2', None)
     """
-    keys = ("SOPClassUID", "Rows", "Columns", "NumberOfFrames", "ImagePositionPatient",
-            "ImageOrientationPatient", "InstanceNumber", "SeriesNumber", "AcquisitionNumber",
-            "EchoNumbers", "SliceLocation", "Modality", "BitsAllocated", "SamplesPerPixel")
+    keys = (
+        "SOPClassUID",
+        "Rows",
+        "Columns",
+        "NumberOfFrames",
+        "ImagePositionPatient",
+        "ImageOrientationPatient",
+        "InstanceNumber",
+        "SeriesNumber",
+        "AcquisitionNumber",
+        "EchoNumbers",
+        "SliceLocation",
+        "Modality",
+        "BitsAllocated",
+        "SamplesPerPixel",
+    )
     shape: tuple[Any, ...] = ()
     try:
         content = ds.get("ContentSequence")
@@ -104,7 +126,9 @@ def _pick(record: dict[str, Any], keys: tuple[str, ...]) -> str | None:
     return None
 
 
-def read_report(path: str, input_root: str, output_root: str) -> tuple[dict[str, str], dict[str, str]]:
+def read_report(
+    path: str, input_root: str, output_root: str
+) -> tuple[dict[str, str], dict[str, str]]:
     """Read a JSON-lines run report: returns (pairs, rejected) keyed by absolute input path.
 
     Records whose status is not a success are *rejected* (the tool refused them, which is not a
@@ -141,8 +165,9 @@ def read_report(path: str, input_root: str, output_root: str) -> tuple[dict[str,
             if status in _OK and dst:
                 pairs[src] = os.path.normpath(os.path.join(output_root, dst))
             elif status not in _OK:
-                detail = (record.get("reason") or record.get("error") or record.get("message")
-                          or status)
+                detail = (
+                    record.get("reason") or record.get("error") or record.get("message") or status
+                )
                 detail = f"{status}: {detail}" if detail != status else status
                 rejected[src] = str(detail)
     return pairs, rejected
@@ -170,7 +195,9 @@ def read_crosswalk(path: str) -> tuple[dict[str, str], dict[str, str]]:
         low = {n: n.lower() for n in names}
         in_col = next((n for n in names if low[n] in _IN_KEYS), None)
         out_col = next((n for n in names if low[n] in _OUT_KEYS), None)
-        old_col = next((n for n in names if any(w in low[n] for w in ("old", "orig", "source"))), None)
+        old_col = next(
+            (n for n in names if any(w in low[n] for w in ("old", "orig", "source"))), None
+        )
         new_col = next(
             (n for n in names if any(w in low[n] for w in ("new", "replace", "pseudo", "deid"))),
             None,

@@ -126,9 +126,15 @@ class VerifyReport:
     def ok(self) -> bool:
         """True when nothing leaked, nothing was lost and no reference or marker is wrong."""
         t = self.totals()
-        return not (t["leaks"] or t["broken_references"] or t["missing_markers"]
-                    or t["uid_inconsistent"] or t["lost"] or t["unreadable_outputs"]
-                    or t["partial_outputs"])
+        return not (
+            t["leaks"]
+            or t["broken_references"]
+            or t["missing_markers"]
+            or t["uid_inconsistent"]
+            or t["lost"]
+            or t["unreadable_outputs"]
+            or t["partial_outputs"]
+        )
 
     @property
     def exit_code(self) -> int:

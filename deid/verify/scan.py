@@ -21,9 +21,14 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import io
+import mmap
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from pydicom.filereader import _read_file_meta_info, data_element_generator, read_preamble
 from pydicom.uid import UID
@@ -59,9 +64,14 @@ class HeaderBytes:
     pixel_ranges: list[tuple[int, int]] = field(default_factory=list)
 
 
-def _walk_ranges(raw: bytes) -> tuple[int, list[tuple[int, int]], bytes | None]:
-    """Return (preamble_end, pixel ranges, inflated body or None) for a file's bytes."""
-    fp = io.BytesIO(raw)
+def _walk_ranges(raw: Any) -> tuple[int, list[tuple[int, int]], bytes | None]:
+    """Return (preamble_end, pixel ranges, inflated body or None) for a file's bytes.
+
+    ``raw`` is ``bytes`` or a read-only :class:`mmap.mmap` (then the walk reads it in place and
+    big values are never copied).
+    """
+    fp = raw if isinstance(raw, mmap.mmap) else io.BytesIO(raw)
+    fp.seek(0)
     preamble = read_preamble(fp, True)
     preamble_end = 132 if preamble is not None else 0
     meta = _read_file_meta_info(fp)
@@ -114,22 +124,39 @@ def header_bytes(source: str | bytes) -> HeaderBytes:
     False
     """
     if isinstance(source, (bytes, bytearray)):
-        raw = bytes(source)
-    else:
-        with open(source, "rb") as fh:
-            raw = fh.read()
+        return _header_of(bytes(source))
+    with _mapped(source) as raw:
+        return _header_of(raw)
+
+
+@contextlib.contextmanager
+def _mapped(path: str) -> Iterator[Any]:
+    """Map a file read-only (empty files give ``b""``)."""
+    with open(path, "rb") as fh:
+        try:
+            view = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+        except ValueError:  # an empty file cannot be mapped
+            yield b""
+            return
+        try:
+            yield view
+        finally:
+            view.close()
+
+
+def _header_of(raw: Any) -> HeaderBytes:
     try:
         preamble_end, ranges, inflated = _walk_ranges(raw)
     except Exception:  # noqa: BLE001 - any parse failure: scan every byte (fail closed)
-        return HeaderBytes(raw, 0, False, [])
+        return HeaderBytes(bytes(raw[:]), 0, False, [])
     if inflated is not None:
         return HeaderBytes(inflated, preamble_end, True, [])
     parts: list[bytes] = []
     pos = 0
     for lo, hi in ranges:
-        parts.append(raw[pos:lo])
+        parts.append(bytes(raw[pos:lo]))
         pos = hi
-    parts.append(raw[pos:])
+    parts.append(bytes(raw[pos:]))
     return HeaderBytes(b"".join(parts), preamble_end, True, ranges)
 
 
@@ -199,20 +226,18 @@ def probe(path: str) -> tuple[bool, str | None]:
     >>> probe("/nonexistent")
     (False, None)
     """
-    import hashlib
-
     try:
-        with open(path, "rb") as fh:
-            raw = fh.read()
-        _, ranges, inflated = _walk_ranges(raw)
+        with _mapped(path) as raw:
+            _, ranges, inflated = _walk_ranges(raw)
+            if inflated is not None or not ranges:
+                return True, None
+            h = hashlib.sha256()
+            for lo, hi in ranges:
+                for start in range(lo, hi, 1 << 24):
+                    h.update(raw[start : min(hi, start + (1 << 24))])
+            return True, h.hexdigest()
     except Exception:  # noqa: BLE001 - not DICOM (or not readable)
         return False, None
-    if inflated is not None or not ranges:
-        return True, None
-    h = hashlib.sha256()
-    for lo, hi in ranges:
-        h.update(raw[lo:hi])
-    return True, h.hexdigest()
 
 
 def pixel_digest(path: str) -> str | None:
@@ -223,17 +248,4 @@ def pixel_digest(path: str) -> str | None:
     >>> pixel_digest("/nonexistent") is None
     True
     """
-    import hashlib
-
-    try:
-        with open(path, "rb") as fh:
-            raw = fh.read()
-        _, ranges, inflated = _walk_ranges(raw)
-    except Exception:  # noqa: BLE001 - no digest for unreadable files
-        return None
-    if inflated is not None or not ranges:
-        return None
-    h = hashlib.sha256()
-    for lo, hi in ranges:
-        h.update(raw[lo:hi])
-    return h.hexdigest()
+    return probe(path)[1]

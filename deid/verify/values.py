@@ -67,75 +67,218 @@ MIN_NUMERIC = 6
 #: Words de-identifiers write themselves, and honorifics; never searched on their own.
 PLACEHOLDERS = frozenset(
     {
-        "ANON", "ANONYMOUS", "ANONYMIZED", "ANONYMISED", "DEIDENTIFIED", "DE-IDENTIFIED",
-        "REMOVED", "REDACTED", "UNKNOWN", "NONE", "NULL", "YES", "TRUE", "FALSE", "PATIENT",
-        "DOCTOR", "MISS", "MRS", "PHD", "III", "ESQ", "PROF",
+        "ANON",
+        "ANONYMOUS",
+        "ANONYMIZED",
+        "ANONYMISED",
+        "DEIDENTIFIED",
+        "DE-IDENTIFIED",
+        "REMOVED",
+        "REDACTED",
+        "UNKNOWN",
+        "NONE",
+        "NULL",
+        "YES",
+        "TRUE",
+        "FALSE",
+        "PATIENT",
+        "DOCTOR",
+        "MISS",
+        "MRS",
+        "PHD",
+        "III",
+        "ESQ",
+        "PROF",
     }
 )
 
 # Categories. Identification of the patient and of the encounter.
 _IDS = {
-    "PatientID", "OtherPatientIDs", "IssuerOfPatientID", "AccessionNumber", "StudyID",
-    "RequestedProcedureID", "ScheduledProcedureStepID", "PerformedProcedureStepID", "AdmissionID",
-    "IssuerOfAdmissionID", "ServiceEpisodeID", "PlacerOrderNumberImagingServiceRequest",
-    "FillerOrderNumberImagingServiceRequest", "MedicalRecordLocator", "InsurancePlanIdentification",
-    "ResultsID", "InterpretationID", "PatientInsurancePlanCodeSequence", "OtherPatientIDsSequence",
-    "ClinicalTrialSubjectID", "ClinicalTrialSubjectReadingID", "ClinicalTrialSiteID",
-    "ClinicalTrialProtocolID", "ClinicalTrialSponsorName", "ClinicalTrialSiteName",
-    "ClinicalTrialTimePointID", "ClinicalTrialCoordinatingCenterName", "PersonIdentificationCodeSequence",
-    "VerifyingObserverIdentificationCodeSequence", "ContainerIdentifier", "SpecimenIdentifier",
+    "PatientID",
+    "OtherPatientIDs",
+    "IssuerOfPatientID",
+    "AccessionNumber",
+    "StudyID",
+    "RequestedProcedureID",
+    "ScheduledProcedureStepID",
+    "PerformedProcedureStepID",
+    "AdmissionID",
+    "IssuerOfAdmissionID",
+    "ServiceEpisodeID",
+    "PlacerOrderNumberImagingServiceRequest",
+    "FillerOrderNumberImagingServiceRequest",
+    "MedicalRecordLocator",
+    "InsurancePlanIdentification",
+    "ResultsID",
+    "InterpretationID",
+    "PatientInsurancePlanCodeSequence",
+    "OtherPatientIDsSequence",
+    "ClinicalTrialSubjectID",
+    "ClinicalTrialSubjectReadingID",
+    "ClinicalTrialSiteID",
+    "ClinicalTrialProtocolID",
+    "ClinicalTrialSponsorName",
+    "ClinicalTrialSiteName",
+    "ClinicalTrialTimePointID",
+    "ClinicalTrialCoordinatingCenterName",
+    "PersonIdentificationCodeSequence",
+    "VerifyingObserverIdentificationCodeSequence",
+    "ContainerIdentifier",
+    "SpecimenIdentifier",
     "StorageMediaFileSetID",
 }
 _ADDRESS = {
-    "PatientAddress", "PatientTelephoneNumbers", "PatientTelecomInformation", "CountryOfResidence",
-    "RegionOfResidence", "ReferringPhysicianAddress", "ReferringPhysicianTelephoneNumbers",
-    "PersonAddress", "PersonTelephoneNumbers", "PersonTelecomInformation",
-    "ResponsiblePersonTelephone", "MilitaryRank", "BranchOfService", "PatientReligiousPreference",
-    "Occupation", "PatientBirthName", "PatientMotherBirthName", "CurrentPatientLocation",
-    "PatientInstitutionResidence", "EmergencyContactTelephoneNumber",
+    "PatientAddress",
+    "PatientTelephoneNumbers",
+    "PatientTelecomInformation",
+    "CountryOfResidence",
+    "RegionOfResidence",
+    "ReferringPhysicianAddress",
+    "ReferringPhysicianTelephoneNumbers",
+    "PersonAddress",
+    "PersonTelephoneNumbers",
+    "PersonTelecomInformation",
+    "ResponsiblePersonTelephone",
+    "MilitaryRank",
+    "BranchOfService",
+    "PatientReligiousPreference",
+    "Occupation",
+    "PatientBirthName",
+    "PatientMotherBirthName",
+    "CurrentPatientLocation",
+    "PatientInstitutionResidence",
+    "EmergencyContactTelephoneNumber",
 }
 _INSTITUTION = {
-    "InstitutionName", "InstitutionAddress", "InstitutionalDepartmentName", "RequestingService",
-    "ScheduledStudyLocation", "ScheduledStudyLocationAETitle", "ScheduledProcedureStepLocation",
-    "PerformedLocation", "PerformedProcedureStepLocation", "InstitutionalDepartmentTypeCodeSequence",
-    "VerifyingOrganization", "InstitutionCodeSequence", "ResponsibleOrganization",
+    "InstitutionName",
+    "InstitutionAddress",
+    "InstitutionalDepartmentName",
+    "RequestingService",
+    "ScheduledStudyLocation",
+    "ScheduledStudyLocationAETitle",
+    "ScheduledProcedureStepLocation",
+    "PerformedLocation",
+    "PerformedProcedureStepLocation",
+    "InstitutionalDepartmentTypeCodeSequence",
+    "VerifyingOrganization",
+    "InstitutionCodeSequence",
+    "ResponsibleOrganization",
 }
 _DEVICE = {
-    "StationName", "DeviceSerialNumber", "DeviceUID", "DetectorID", "GantryID", "PlateID",
-    "CassetteID", "DeviceLabel", "DeviceID", "SourceApplicationEntityTitle",
-    "SendingApplicationEntityTitle", "ReceivingApplicationEntityTitle",
-    "PerformedStationAETitle", "PerformedStationName", "ScheduledStationAETitle",
-    "ScheduledStationName", "StationAETitle", "RetrieveAETitle", "LargePaletteColorLookupTableUID",
-    "ManufacturerDeviceClassUID", "UDISequence", "UniqueDeviceIdentifier",
+    "StationName",
+    "DeviceSerialNumber",
+    "DeviceUID",
+    "DetectorID",
+    "GantryID",
+    "PlateID",
+    "CassetteID",
+    "DeviceLabel",
+    "DeviceID",
+    "SourceApplicationEntityTitle",
+    "SendingApplicationEntityTitle",
+    "ReceivingApplicationEntityTitle",
+    "PerformedStationAETitle",
+    "PerformedStationName",
+    "ScheduledStationAETitle",
+    "ScheduledStationName",
+    "StationAETitle",
+    "RetrieveAETitle",
+    "LargePaletteColorLookupTableUID",
+    "ManufacturerDeviceClassUID",
+    "UDISequence",
+    "UniqueDeviceIdentifier",
 }
 _FREE_TEXT = {
-    "PatientComments", "AdditionalPatientHistory", "ImageComments", "StudyComments",
-    "RequestedProcedureComments", "ImagingServiceRequestComments", "InterpretationText",
-    "InterpretationDiagnosisDescription", "TextValue", "VisitComments", "IdentifyingComments",
-    "FrameComments", "AcquisitionComments", "MedicalAlerts", "Allergies", "SpecialNeeds",
-    "PatientState", "ReasonForTheRequestedProcedure", "ReasonForStudy", "AdmittingDiagnosesDescription",
-    "OverlayDescription", "OverlayLabel", "UnformattedTextValue", "TopicTitle", "TopicSubject",
-    "TopicAuthor", "TopicKeywords", "DerivationDescription", "ContentCreatorName",
-    "ServiceEpisodeDescription", "ScheduledProcedureStepDescription",
-    "PerformedProcedureStepDescription", "RequestedProcedureDescription",
-    "AnnotationGroupDescription", "LabelText", "ResultsComments", "Impressions", "TextString",
+    "PatientComments",
+    "AdditionalPatientHistory",
+    "ImageComments",
+    "StudyComments",
+    "RequestedProcedureComments",
+    "ImagingServiceRequestComments",
+    "InterpretationText",
+    "InterpretationDiagnosisDescription",
+    "TextValue",
+    "VisitComments",
+    "IdentifyingComments",
+    "FrameComments",
+    "AcquisitionComments",
+    "MedicalAlerts",
+    "Allergies",
+    "SpecialNeeds",
+    "PatientState",
+    "ReasonForTheRequestedProcedure",
+    "ReasonForStudy",
+    "AdmittingDiagnosesDescription",
+    "OverlayDescription",
+    "OverlayLabel",
+    "UnformattedTextValue",
+    "TopicTitle",
+    "TopicSubject",
+    "TopicAuthor",
+    "TopicKeywords",
+    "DerivationDescription",
+    "ContentCreatorName",
+    "ServiceEpisodeDescription",
+    "ScheduledProcedureStepDescription",
+    "PerformedProcedureStepDescription",
+    "RequestedProcedureDescription",
+    "AnnotationGroupDescription",
+    "LabelText",
+    "ResultsComments",
+    "Impressions",
+    "TextString",
 }
 #: Descriptions kept (cleaned) under the Clean Descriptors option.
 _DESCRIPTORS = {
-    "StudyDescription", "SeriesDescription", "ProtocolName", "PerformedProcedureStepDescription",
-    "ScheduledProcedureStepDescription", "RequestedProcedureDescription", "ImageComments",
-    "AcquisitionComments", "DerivationDescription", "FrameComments", "ContentLabel",
+    "StudyDescription",
+    "SeriesDescription",
+    "ProtocolName",
+    "PerformedProcedureStepDescription",
+    "ScheduledProcedureStepDescription",
+    "RequestedProcedureDescription",
+    "ImageComments",
+    "AcquisitionComments",
+    "DerivationDescription",
+    "FrameComments",
+    "ContentLabel",
 }
 _DATE_VRS = {"DA", "DT"}
 #: VRs whose values are searched when the recipe/profile given to verify changes them (coded
 #: strings, numbers and times are enumerations or measurements, not identifying text).
 _REMOVED_VRS = {"AE", "DA", "DT", "LO", "LT", "PN", "SH", "ST", "UC", "UT"}
-_TEXT_VRS = {"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "LT", "PN", "SH", "ST", "TM", "UC",
-             "UI", "UR", "UT"}
+_TEXT_VRS = {
+    "AE",
+    "AS",
+    "CS",
+    "DA",
+    "DS",
+    "DT",
+    "IS",
+    "LO",
+    "LT",
+    "PN",
+    "SH",
+    "ST",
+    "TM",
+    "UC",
+    "UI",
+    "UR",
+    "UT",
+}
 #: UI elements that name a class, syntax or implementation, never an instance.
 _NON_INSTANCE_UIDS = {
-    0x00020002, 0x00020010, 0x00020012, 0x00080016, 0x00081150, 0x0008010C, 0x0008010D,
-    0x00080117, 0x00041510, 0x00041512, 0x00080062, 0x0008001A,
+    0x00020002,
+    0x00020010,
+    0x00020012,
+    0x00080016,
+    0x00081150,
+    0x0008010C,
+    0x0008010D,
+    0x00080117,
+    0x00041510,
+    0x00041512,
+    0x00080062,
+    0x0008001A,
 }
 _NUMERIC = re.compile(r"^[+-]?[0-9][0-9.eE+\-:/ ]*$")
 _HONOURABLE = re.compile(r"^(DR|MR|MRS|MS|JR|SR|MD|RN)\.?$", re.IGNORECASE)
@@ -301,7 +444,9 @@ def _safe_elements(ds: Dataset) -> Iterator[DataElement]:
                 yield DataElement(tag, "UN", getattr(raw, "value", b"") or b"")
 
 
-def _walk(ds: Dataset, path: str, charsets: list[str]) -> Iterator[tuple[str, DataElement, list[str]]]:
+def _walk(
+    ds: Dataset, path: str, charsets: list[str]
+) -> Iterator[tuple[str, DataElement, list[str]]]:
     for elem in _safe_elements(ds):
         yield path, elem, charsets
         if elem.VR == "SQ" and isinstance(elem.value, Sequence):
@@ -398,17 +543,36 @@ def _date_forms(text: str) -> list[str]:
     if len(digits) != 8 or not digits.isdigit():
         return [text.strip()] if len(text.strip()) >= MIN_ASCII else []
     y, m, d = digits[:4], digits[4:6], digits[6:8]
-    return [digits, f"{y}-{m}-{d}", f"{y}.{m}.{d}", f"{y}/{m}/{d}", f"{m}/{d}/{y}", f"{d}/{m}/{y}",
-            f"{d}.{m}.{y}"]
+    return [
+        digits,
+        f"{y}-{m}-{d}",
+        f"{y}.{m}.{d}",
+        f"{y}/{m}/{d}",
+        f"{m}/{d}/{y}",
+        f"{d}/{m}/{y}",
+        f"{d}.{m}.{y}",
+    ]
 
 
 def _patterns(text: str, encodings: list[str]) -> list[bytes]:
     if text.isascii():
         return [text.lower().encode("ascii")]
     out: list[bytes] = []
-    for enc in dict.fromkeys(encodings + ["utf-8", "latin-1", "cp1252", "gb18030", "iso2022_jp",
-                                          "shift_jis", "euc_jp", "euc_kr", "iso8859_5",
-                                          "iso8859_7"]):
+    for enc in dict.fromkeys(
+        encodings
+        + [
+            "utf-8",
+            "latin-1",
+            "cp1252",
+            "gb18030",
+            "iso2022_jp",
+            "shift_jis",
+            "euc_jp",
+            "euc_kr",
+            "iso8859_5",
+            "iso8859_7",
+        ]
+    ):
         try:
             data = text.encode(enc)
         except (UnicodeEncodeError, LookupError):
@@ -423,8 +587,19 @@ def _patterns(text: str, encodings: list[str]) -> list[bytes]:
 #: Sequences whose items identify a person: every text value inside is treated as an ID.
 _ID_SEQUENCES = tuple(
     f"({t >> 16:04X},{t & 0xFFFF:04X})["
-    for t in (0x00101002, 0x00401101, 0x00080096, 0x00081049, 0x00081052, 0x00081062,
-              0x00081072, 0x00100024, 0x00080051, 0x00400026, 0x00400027)
+    for t in (
+        0x00101002,
+        0x00401101,
+        0x00080096,
+        0x00081049,
+        0x00081052,
+        0x00081062,
+        0x00081072,
+        0x00100024,
+        0x00080051,
+        0x00400026,
+        0x00400027,
+    )
 )
 
 

@@ -201,3 +201,70 @@ def test_run_pixels_flag(tree: Path, tmp_path: Path) -> None:
     recs = read_report(str(out) + ".deid-report.jsonl")
     assert {r["pixels"]["status"] for r in recs} == {"cleaned"}
     assert (pydicom.dcmread(out / "s0" / "0.dcm").pixel_array[:2, :2] == 0).all()
+
+
+def test_killed_run_resumes(tmp_path: Path, recipe: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from runner.helpers import make_tree
+
+    src = tmp_path / "big"
+    make_tree(src, series=4, per_series=10, size=64)
+    out = tmp_path / "o"
+    report = Path(str(out) + ".deid-report.jsonl")
+    cmd = [
+        sys.executable,
+        "-m",
+        "deid",
+        "run",
+        str(src),
+        "-o",
+        str(out),
+        "-r",
+        str(recipe),
+        "-j",
+        "1",
+        "--key",
+        "k" * 20,
+    ]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        if report.exists() and len(report.read_text().splitlines()) >= 3:
+            proc.send_signal(signal.SIGKILL)
+            break
+        time.sleep(0.005)
+    proc.wait()
+    first = {r["input"] for r in read_report(str(report))}
+    res = subprocess.run(
+        cmd + ["--resume", "--json"], capture_output=True, text=True, env=env, check=False
+    )
+    assert res.returncode == 0, res.stderr
+    summary = json.loads(res.stdout)
+    assert summary["written"] == 40 and summary["resumed"] == len(first)
+    records = read_report(str(report))
+    assert len(records) == 40  # every file recorded once: nothing redone
+    assert not [p for p in out.rglob("*") if ".deid-tmp-" in p.name]
+    assert (
+        main(
+            [
+                "run",
+                str(src),
+                "-o",
+                str(tmp_path / "ref"),
+                "-r",
+                str(recipe),
+                "-j",
+                "1",
+                "--key",
+                "k" * 20,
+            ]
+        )
+        == 0
+    )
+    assert read_tree(out) == read_tree(tmp_path / "ref")

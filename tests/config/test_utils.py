@@ -45,3 +45,28 @@ def test_load_combined_deid() -> None:
     assert len(d["filter"]["whitelist"]) == 4  # 2 + 2: same-named groups are merged
     assert len(d["filter"]["blacklist"]) == 2 + 7
     assert load_combined_deid([]) is None
+
+
+def test_line_helpers() -> None:
+    from deid.config.utils import (
+        _derive_ctp_coordinate,
+        _remove_comments,
+        parse_format,
+        split_action_line,
+    )
+
+    assert split_action_line('  REPLACE PatientName "Doe  J"  # c') == [
+        "REPLACE",
+        "PatientName",
+        '"Doe  J"',
+        "#",
+        "c",
+    ]
+    assert _remove_comments(["a", "b", "#", "c"]) == "a b "
+    assert _derive_ctp_coordinate("10,20,30,40") == "10,20,40,60"
+    assert _derive_ctp_coordinate("all") == "all"
+    with pytest.raises(RecipeError):
+        _derive_ctp_coordinate("1,2,3")
+    assert parse_format("FORMAT DICOM") == "dicom"
+    with pytest.raises(RecipeError):
+        parse_format("FORMAT nifti")

@@ -31,8 +31,14 @@ OPTION_SETS = [
     ("clean-descriptors",),
     ("clean-structured-content",),
     ("clean-graphics",),
-    ("retain-uids", "retain-device-identity", "retain-institution-identity",
-     "retain-patient-characteristics", "retain-long-full-dates", "clean-descriptors"),
+    (
+        "retain-uids",
+        "retain-device-identity",
+        "retain-institution-identity",
+        "retain-patient-characteristics",
+        "retain-long-full-dates",
+        "clean-descriptors",
+    ),
 ]
 
 #: Output elements where deid's Basic Profile still lets planted PHI through (reported to the
@@ -69,16 +75,19 @@ def _run(corpus, options):
     src, _, root = corpus
     out = root / ("out-" + ("-".join(options) or "basic"))
     if not out.exists():
-        summary = run(src, str(out), profile="basic", options=options, workers=1,
-                      progress=False)
+        summary = run(src, str(out), profile="basic", options=options, workers=1, progress=False)
         assert summary.failed == 0, summary.text()
     return str(out)
 
 
 def _leak_sources(report):
     """Keywords of the output elements where something leaked."""
-    return {loc.split(") ")[-1] for fr in report.files for f in fr.leaks
-            for loc in f.location.split(", ")}
+    return {
+        loc.split(") ")[-1]
+        for fr in report.files
+        for f in fr.leaks
+        for loc in f.location.split(", ")
+    }
 
 
 @pytest.mark.parametrize("options", OPTION_SETS, ids=lambda o: "+".join(o) or "basic")
@@ -108,7 +117,7 @@ def _out_ds(out, rec):
 
 @pytest.mark.parametrize("options", [(), ("retain-uids",)], ids=["basic", "retain-uids"])
 def test_research_attributes_and_pixels_kept(corpus, options):
-    src, key, _ = corpus
+    _, key, _ = corpus
     out = _run(corpus, options)
     for rec in key["files"]:
         ds = _out_ds(out, rec)
@@ -125,20 +134,21 @@ def test_research_attributes_and_pixels_kept(corpus, options):
 
 @pytest.mark.parametrize("option", sorted(_tool().OPTION_KEEPS), ids=str)
 def test_each_retain_option_keeps_its_attributes(corpus, option):
-    src, key, _ = corpus
+    _, key, _ = corpus
     out = _run(corpus, (option,))
     basic = _run(corpus, ())
     for rec in key["files"]:
         ds, plain = _out_ds(out, rec), _out_ds(basic, rec)
         for kw, want in rec["option_keeps"][option].items():
             assert str(ds.get(kw)) == want, (rec["path"], option, kw)
-        changed = [kw for kw, want in rec["option_keeps"][option].items()
-                   if str(plain.get(kw, "")) != want]
+        changed = [
+            kw for kw, want in rec["option_keeps"][option].items() if str(plain.get(kw, "")) != want
+        ]
         assert changed, f"{option}: Basic Profile alone already keeps all of them"
 
 
 def test_sr_references_point_at_the_new_instances(corpus):
-    src, key, _ = corpus
+    _, key, _ = corpus
     out = _run(corpus, ())
     by_path = {r["path"]: r for r in key["files"]}
     for rec in key["files"]:

@@ -273,3 +273,31 @@ def test_no_dataset_is_kept_alive_after_processing():
         del ds, ids
     gc.collect()
     assert sum(r() is not None for r in refs) == 0
+
+
+def test_memory_stays_flat_over_many_files():
+    psutil = pytest.importorskip("psutil")
+    import gc
+
+    recipe = create_recipe(
+        [
+            {"action": "REMOVE", "field": "contains:UID"},
+            {"action": "JITTER", "field": "StudyDate", "value": "3"},
+            {"action": "REPLACE", "field": "PatientID", "value": "var:pid"},
+        ]
+    )
+    process = psutil.Process()
+
+    def batch(start, stop):
+        for i in range(start, stop):
+            ds = build_nested()
+            ds.PixelData = bytes(64 * 1024)  # 64 KiB each: 2,000 leaked files would be 128 MiB
+            ds.PatientID = f"P{i}"
+            replace_identifiers([ds], ids={None: {"pid": f"A{i}"}}, deid=recipe)
+        gc.collect()
+        return process.memory_info().rss
+
+    batch(0, 50)  # warm-up: imports, plan compile, caches
+    after_200 = batch(50, 250)
+    after_2000 = batch(250, 2050)
+    assert after_2000 - after_200 < 8 * 1024 * 1024

@@ -408,3 +408,47 @@ def test_plain_dataset_has_no_file_meta_needed(mode):
     ds.PatientID = "x"
     run([{"action": "ADD", "field": "PatientName", "value": "n"}], ds=ds)
     assert ds.PatientName == "n"
+
+
+def test_single_action_methods():
+    parser = DicomParser(build_nested(), recipe=create_recipe([]))
+    parser.perform_action(field="PatientID", value="X-1", action="REPLACE")
+    parser.perform_action(field="endswith:Date", value=None, action="BLANK")
+    parser.perform_action(field="Modality", value="CT", action="ADD")
+    ds = parser.dicom
+    assert ds.PatientID == "X-1" and ds.StudyDate is None and ds.Modality == "CT"
+    field = parser.fields["(0040,0275)__0__(0010,0010)"]
+    parser.replace_field(field, "Other^Name")
+    assert ds.RequestAttributesSequence[0].PatientName == "Other^Name"
+    parser.delete_field(field)
+    assert "PatientName" not in ds.RequestAttributesSequence[0]
+    assert "(0040,0275)__0__(0010,0010)" not in parser.fields
+    parser.add_field("PatientSex", "O")
+    parser.blank_field(parser.fields["(0010,0040)"])
+    assert ds.PatientSex is None
+    parser.perform_action(field="ReferencedStudySequence", value=None, action="REMOVE")
+    assert "ReferencedStudySequence" not in ds.RequestAttributesSequence[0]
+    assert not parser.get_child_fields("(0040,0275)__0__(0008,1110)")
+    assert parser.excluded_from_deletion == []
+    parser.perform_action(field="PatientName", value=None, action="KEEP")  # a no-op at run time
+    assert ds.PatientName == "Doe^Jane"
+
+
+def test_load_replaces_the_dataset(ctbrain1):
+    parser = DicomParser(build_nested(), recipe=create_recipe([]))
+    parser.load(ctbrain1)
+    assert parser.dicom.Modality == "CT" and parser.dicom_name == "ctbrain1.dcm"
+    parser.recipe = create_recipe([{"action": "REMOVE", "field": "Modality"}])
+    parser.parse()
+    assert "Modality" not in parser.dicom
+
+
+def test_shipped_config_json_matches_the_default():
+    import json
+
+    import deid.dicom
+
+    path = os.path.join(os.path.dirname(deid.dicom.__file__), "config.json")
+    with open(path) as handle:
+        assert json.load(handle) == DEFAULT_CONFIG
+    assert load_config(path) == load_config(None)

@@ -36,11 +36,17 @@ def test_add_tag_and_find_tag():
 def test_private_helpers(nested):
     assert [int(e.tag) for e in get_private(nested)] == [0x00110010, 0x00111001]
     assert has_private(nested)
-    item = Dataset()
-    item.add_new(0x00130010, "LO", "X")
-    holder = Dataset()
-    holder.ProcedureCodeSequence = [item]
-    assert has_private(holder) and not has_private(Dataset())
+    inner = Dataset()
+    inner.add_new(0x00130010, "LO", "X")
+    public = Dataset()
+    public.ProcedureCodeSequence = [inner]
+    # as upstream: only private sequences are searched
+    assert get_private(public) == [] and not has_private(Dataset())
+    private = Dataset()
+    private.add_new(0x00150010, "LO", "Y")
+    private.add_new(0x00151001, "SQ", [inner])
+    assert [int(e.tag) for e in get_private(private)] == [0x00150010, 0x00151001, 0x00130010]
+    assert has_private(private)
 
 
 def test_remove_sequences_and_update(nested):

@@ -108,8 +108,14 @@ def test_pydicom_charset_samples_through_a_run(tmp_path):
     for path in get_charset_files("chr*.dcm"):
         shutil.copy(path, src / os.path.basename(path))
     out = tmp_path / "out"
-    summary = run(str(src), str(out), profile="basic", workers=1, progress=False,
-                  report=str(tmp_path / "r.jsonl"))
+    summary = run(
+        str(src),
+        str(out),
+        profile="basic",
+        workers=1,
+        progress=False,
+        report=str(tmp_path / "r.jsonl"),
+    )
     assert summary.written + summary.failed + summary.rejected == len(os.listdir(src))
     assert summary.written >= 12
     report = verify(str(src), str(out), profile="basic", report=str(tmp_path / "r.jsonl"))

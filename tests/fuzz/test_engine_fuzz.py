@@ -23,26 +23,47 @@ EXAMPLES = int(os.environ.get("DEID_FUZZ_EXAMPLES") or 0) or 25
 
 pytestmark = pytest.mark.fuzz
 
-FUZZ = settings(max_examples=EXAMPLES, deadline=None,
-                derandomize=not os.environ.get("DEID_FUZZ_EXAMPLES"),
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                       HealthCheck.function_scoped_fixture])
+FUZZ = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=not os.environ.get("DEID_FUZZ_EXAMPLES"),
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.function_scoped_fixture,
+    ],
+)
 
 #: Attributes the Basic Profile removes (X) or replaces with a dummy; none may keep its value.
 IDENTIFYING = {
-    "PatientName": "PN", "PatientID": "LO", "PatientBirthDate": "DA", "PatientAddress": "LO",
-    "OtherPatientIDs": "LO", "PatientTelephoneNumbers": "SH", "InstitutionAddress": "ST",
-    "ReferringPhysicianName": "PN", "OperatorsName": "PN", "PatientComments": "LT",
-    "AdditionalPatientHistory": "LT", "AccessionNumber": "SH", "InstitutionName": "LO",
-    "StationName": "SH", "DeviceSerialNumber": "LO", "PerformingPhysicianName": "PN",
+    "PatientName": "PN",
+    "PatientID": "LO",
+    "PatientBirthDate": "DA",
+    "PatientAddress": "LO",
+    "OtherPatientIDs": "LO",
+    "PatientTelephoneNumbers": "SH",
+    "InstitutionAddress": "ST",
+    "ReferringPhysicianName": "PN",
+    "OperatorsName": "PN",
+    "PatientComments": "LT",
+    "AdditionalPatientHistory": "LT",
+    "AccessionNumber": "SH",
+    "InstitutionName": "LO",
+    "StationName": "SH",
+    "DeviceSerialNumber": "LO",
+    "PerformingPhysicianName": "PN",
 }
 KEPT = {"Modality": "CS", "Rows": "US", "Columns": "US", "SliceThickness": "DS", "KVP": "DS"}
 
 _text = st.text(
     alphabet=st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="\\^="),
-    min_size=4, max_size=24).map(lambda s: "Q" + s.strip() + "Z")
+    min_size=4,
+    max_size=24,
+).map(lambda s: "Q" + s.strip() + "Z")
 _name = st.tuples(_text, _text).map(lambda t: f"{t[0][:20]}^{t[1][:20]}")
-_date = st.dates(min_value=__import__("datetime").date(1900, 1, 1)).map(lambda d: d.strftime("%Y%m%d"))
+_date = st.dates(min_value=__import__("datetime").date(1900, 1, 1)).map(
+    lambda d: d.strftime("%Y%m%d")
+)
 
 
 def _value(vr):
@@ -67,14 +88,24 @@ def datasets(draw, depth=0):
         vr = {**IDENTIFYING, **KEPT}[kw]
         setattr(ds, kw, draw(_value(vr)))
     if draw(st.booleans()):
-        block = ds.private_block(0x0009 + 2 * draw(st.integers(0, 3)),
-                                 draw(st.sampled_from(["ACME 1.0", "GEMS_IDEN_01", "SIEMENS MED"])),
-                                 create=True)
+        block = ds.private_block(
+            0x0009 + 2 * draw(st.integers(0, 3)),
+            draw(st.sampled_from(["ACME 1.0", "GEMS_IDEN_01", "SIEMENS MED"])),
+            create=True,
+        )
         block.add_new(draw(st.integers(0, 0xFF)), "LO", draw(_text)[:60])
     if depth < 3 and draw(st.booleans()):
         items = draw(st.lists(datasets(depth=depth + 1), max_size=2))
-        kw = draw(st.sampled_from(["RequestAttributesSequence", "ReferencedStudySequence",
-                                   "OtherPatientIDsSequence", "ContentSequence"]))
+        kw = draw(
+            st.sampled_from(
+                [
+                    "RequestAttributesSequence",
+                    "ReferencedStudySequence",
+                    "OtherPatientIDsSequence",
+                    "ContentSequence",
+                ]
+            )
+        )
         setattr(ds, kw, Sequence(items))
     return ds
 
@@ -122,15 +153,43 @@ def test_basic_profile_on_generated_datasets(basic_plan, ds):
             assert str(work.get(kw)) == str(ds.get(kw)), kw
 
 
-_RECIPE_WORDS = ["FORMAT", "dicom", "%header", "%filter", "%values", "%fields", "REMOVE",
-                 "BLANK", "REPLACE", "ADD", "KEEP", "JITTER", "LABEL", "PatientName",
-                 "contains:Name", "func:generate_uid", "var:id", "values:x", "fields:y", "ALL",
-                 "(0010,0010)", "(50xx,0010)", "0", "1", "\n", " ", "#", "\"", "|", "+", "%"]
+_RECIPE_WORDS = [
+    "FORMAT",
+    "dicom",
+    "%header",
+    "%filter",
+    "%values",
+    "%fields",
+    "REMOVE",
+    "BLANK",
+    "REPLACE",
+    "ADD",
+    "KEEP",
+    "JITTER",
+    "LABEL",
+    "PatientName",
+    "contains:Name",
+    "func:generate_uid",
+    "var:id",
+    "values:x",
+    "fields:y",
+    "ALL",
+    "(0010,0010)",
+    "(50xx,0010)",
+    "0",
+    "1",
+    "\n",
+    " ",
+    "#",
+    '"',
+    "|",
+    "+",
+    "%",
+]
 
 
 @FUZZ
-@given(words=st.lists(st.sampled_from(_RECIPE_WORDS), max_size=30),
-       junk=st.text(max_size=20))
+@given(words=st.lists(st.sampled_from(_RECIPE_WORDS), max_size=30), junk=st.text(max_size=20))
 def test_recipe_parser_never_crashes(words, junk):
     from deid.errors import RecipeError
     from deid.recipe import parse_recipe
@@ -145,9 +204,11 @@ def test_recipe_parser_never_crashes(words, junk):
 
 
 @FUZZ
-@given(ds=datasets(), remove=st.lists(st.sampled_from(sorted(IDENTIFYING)), unique=True,
-                                      min_size=1, max_size=6),
-       action=st.sampled_from(["REMOVE", "BLANK", "REPLACE"]))
+@given(
+    ds=datasets(),
+    remove=st.lists(st.sampled_from(sorted(IDENTIFYING)), unique=True, min_size=1, max_size=6),
+    action=st.sampled_from(["REMOVE", "BLANK", "REPLACE"]),
+)
 def test_generated_recipe_removes_what_it_names(ds, remove, action):
     from deid.engine import compile_plan
     from deid.recipe import parse_recipe

@@ -79,7 +79,7 @@ def roundtrip(ds: Dataset) -> Dataset:
     buf = BytesIO()
     ds.save_as(buf, enforce_file_format=False)
     buf.seek(0)
-    return pydicom.dcmread(buf)
+    return pydicom.dcmread(buf, force=True)
 
 
 def frames_of(arr: np.ndarray, ds: Dataset) -> np.ndarray:

@@ -81,3 +81,11 @@ def test_summary_counts_and_exit_code() -> None:
     d = s.as_dict()
     assert d["written"] == 2 and d["failed"] == 1 and "files_per_second" in d
     assert s.text().startswith("4 files: 2 written, 1 skipped, 0 rejected, 1 failed")
+
+
+def test_append_after_a_cut_line_keeps_new_records(tmp_path: Path) -> None:
+    p = tmp_path / "r.jsonl"
+    p.write_text('{"input": "a", "status": "written"}\n{"input": "b", "sta')
+    with ReportWriter(str(p), append=True) as w:
+        w.write({"input": "c", "status": "failed"})
+    assert [r["input"] for r in read_report(str(p))] == ["a", "c"]

@@ -17,8 +17,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def tool():
-    spec = importlib.util.spec_from_file_location("make_phi_corpus_t",
-                                                  ROOT / "tools" / "make_phi_corpus.py")
+    spec = importlib.util.spec_from_file_location(
+        "make_phi_corpus_t", ROOT / "tools" / "make_phi_corpus.py"
+    )
     module = importlib.util.module_from_spec(spec)
     sys.modules["make_phi_corpus_t"] = module
     spec.loader.exec_module(module)
@@ -36,7 +37,7 @@ def _digests(root):
     for dirpath, _, names in os.walk(root):
         for n in names:
             p = os.path.join(dirpath, n)
-            out[os.path.relpath(p, root)] = hashlib.sha256(open(p, "rb").read()).hexdigest()
+            out[os.path.relpath(p, root)] = hashlib.sha256(Path(p).read_bytes()).hexdigest()
     return out
 
 
@@ -56,22 +57,35 @@ def test_modalities_patients_studies(built):
     out, key = built
     mods = {r["modality"] for r in key["files"]}
     assert {"CT", "MR", "US", "CR", "DX", "SR", "OT", "PT"} <= mods
-    us = [pydicom.dcmread(os.path.join(out, r["path"])) for r in key["files"]
-          if r["modality"] == "US"]
+    us = [
+        pydicom.dcmread(os.path.join(out, r["path"])) for r in key["files"] if r["modality"] == "US"
+    ]
     assert sorted(int(ds.get("NumberOfFrames", 1)) for ds in us) == [1, 3]
     assert len({r["patient"] for r in key["files"]}) == 5
     assert len({r["study_instance_uid"] for r in key["files"]}) >= 6
     charsets = {r["charset"] for r in key["files"]}
     assert {"ISO_IR 100", "ISO_IR 192", "ISO 2022 IR 87", "GB18030"} <= charsets
     assert {r["transfer_syntax"] for r in key["files"]} >= {
-        "1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.1.99"}
+        "1.2.840.10008.1.2",
+        "1.2.840.10008.1.2.1",
+        "1.2.840.10008.1.2.1.99",
+    }
 
 
 def test_answer_key_values_are_really_in_the_files(built):
     out, key = built
     places = {e["where"] for e in key["phi"]}
-    assert {"standard", "free_text", "nested", "private", "file_meta", "preamble", "overlay",
-            "burned_in", "sr"} <= places
+    assert {
+        "standard",
+        "free_text",
+        "nested",
+        "private",
+        "file_meta",
+        "preamble",
+        "overlay",
+        "burned_in",
+        "sr",
+    } <= places
     for entry in key["phi"]:
         if entry["where"] == "burned_in":
             continue
@@ -86,7 +100,8 @@ def test_answer_key_values_are_really_in_the_files(built):
         text += "\n".join(str(e.value) for e in ds.iterall() if e.VR in ("OB", "UN"))
         folded = entry["value"].replace("\\", "")
         assert folded.split("^")[0] in text.replace("\\", "").replace("'", "") or (
-            entry["value"] in str(ds)), entry
+            entry["value"] in str(ds)
+        ), entry
 
 
 def test_burned_in_boxes_and_pixel_hashes(built):
@@ -98,7 +113,8 @@ def test_burned_in_boxes_and_pixel_hashes(built):
         if rec["pixel_sha256"]:
             assert hashlib.sha256(ds.PixelData).hexdigest() == rec["pixel_sha256"]
         assert ds.get("BurnedInAnnotation", "NO") == ("YES" if rec["burned_in"] else "NO") or (
-            rec["modality"] == "SR")
+            rec["modality"] == "SR"
+        )
     rec = burned[0]
     arr = pydicom.dcmread(os.path.join(out, rec["path"])).pixel_array
     x0, y0, x1, y1 = rec["burned_in"][0]["bbox"]

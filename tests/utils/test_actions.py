@@ -85,3 +85,4 @@ def test_parse_value_forms():
 def test_get_func_finds_builtins():
     assert get_func("pydicom_uuid") is not None
     assert get_func("simple_uuid") is None
+    assert get_func("jitter_timestamp") is not None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import zlib
+from pathlib import Path
 
 import pydicom
 import pytest
@@ -26,8 +27,11 @@ def _values(report):
 
 
 def _path(out, key, modality, patient=None):
-    rec = next(r for r in key["files"] if r["modality"] == modality
-               and (patient is None or r["patient"] == patient))
+    rec = next(
+        r
+        for r in key["files"]
+        if r["modality"] == modality and (patient is None or r["patient"] == patient)
+    )
     return os.path.join(out, rec["path"]), rec
 
 
@@ -47,13 +51,14 @@ def test_copy_of_input_leaks_every_planted_value(corpus, tmp_path):
     for rec in key["files"]:
         dst = out / rec["path"]
         dst.parent.mkdir(parents=True, exist_ok=True)
-        dst.write_bytes(open(os.path.join(src, rec["path"]), "rb").read())
+        dst.write_bytes(Path(src, rec["path"]).read_bytes())
     report = verify(src, str(out))
     assert report.exit_code == 1
     found: dict[str, set[str]] = {}
     for fr in report.files:
         found.setdefault(os.path.relpath(fr.output, out), set()).update(
-            f.value.lower() for f in fr.leaks)
+            f.value.lower() for f in fr.leaks
+        )
     missing = []
     for entry in key["phi"]:
         if entry["where"] == "burned_in":
@@ -63,8 +68,13 @@ def test_copy_of_input_leaks_every_planted_value(corpus, tmp_path):
         if entry["category"] == "date":
             ok = value[:8].lower() in have
         elif entry["category"] == "name" and entry["where"] != "private":
-            parts = [p for v in value.split("\\") for g in v.split("=") for p in g.split("^")
-                     if len(p) >= 3 and p != "Dr."]
+            parts = [
+                p
+                for v in value.split("\\")
+                for g in v.split("=")
+                for p in g.split("^")
+                if len(p) >= 3 and p != "Dr."
+            ]
             ok = all(p.lower() in have for p in parts)
         else:
             ok = value.lower() in have
@@ -75,33 +85,40 @@ def test_copy_of_input_leaks_every_planted_value(corpus, tmp_path):
     assert report.totals()["missing_markers"] == 2 * len(key["files"])
 
 
-@pytest.mark.parametrize("where", ["private", "nested", "file_meta", "preamble", "trailing",
-                                   "free_text_date", "overlay"])
+@pytest.mark.parametrize(
+    "where", ["private", "nested", "file_meta", "preamble", "trailing", "free_text_date", "overlay"]
+)
 def test_planted_leak_is_found_wherever_it_hides(corpus, work_output, where):
     src, key = corpus
-    path, rec = _path(work_output, key, "CT", patient=0)
+    path, _ = _path(work_output, key, "CT", patient=0)
     patient = key["patients"][0]
     secret = patient["id"]
     if where == "private":
+
         def fn(ds):
             ds.private_block(0x0011, "ACME SECRET", create=True).add_new(0x01, "LO", secret)
+
         _edit(path, fn)
     elif where == "nested":
+
         def fn(ds):
             item = Dataset()
             item.TextValue = f"see {secret}"
             ds.ContentSequence = Sequence([Dataset()])
             ds.ContentSequence[0].ContentSequence = Sequence([item])
+
         _edit(path, fn)
     elif where == "file_meta":
-        _edit(path, lambda ds: setattr(ds.file_meta, "SourceApplicationEntityTitle",
-                                       secret[:16]))
+        _edit(path, lambda ds: setattr(ds.file_meta, "SourceApplicationEntityTitle", secret[:16]))
     elif where == "preamble":
         _edit(path, lambda ds: setattr(ds, "preamble", secret.encode().ljust(128, b"\0")))
     elif where == "trailing":
         with open(path, "ab") as fh:
-            fh.write(b"\xfc\xff\xfc\xffOB\x00\x00" + (12).to_bytes(4, "little")
-                     + secret.encode()[:10].ljust(12, b" "))
+            fh.write(
+                b"\xfc\xff\xfc\xffOB\x00\x00"
+                + (12).to_bytes(4, "little")
+                + secret.encode()[:10].ljust(12, b" ")
+            )
     elif where == "free_text_date":
         y, m, d = patient["birth"][:4], patient["birth"][4:6], patient["birth"][6:8]
         secret = patient["birth"]
@@ -132,7 +149,8 @@ def test_non_ascii_names_found_in_their_character_set(corpus, work_output, patie
         ds.ImageComments = f"{family} follow-up"
 
     _edit(path, fn)
-    raw = open(path, "rb").read()
+    with open(path, "rb") as fh:
+        raw = fh.read()
     assert family.encode("utf-8") not in raw or p["charset"] == "ISO_IR 192"
     report = verify(src, work_output)
     assert family in _values(report), (p["charset"], report.render())
@@ -142,7 +160,8 @@ def test_multi_valued_and_multi_component_names(tmp_path):
     from pydicom.uid import generate_uid
 
     ins, outs = tmp_path / "in", tmp_path / "out"
-    ins.mkdir(); outs.mkdir()
+    ins.mkdir()
+    outs.mkdir()
     ds = Dataset()
     ds.SOPInstanceUID = generate_uid()
     ds.SpecificCharacterSet = ["", "ISO 2022 IR 87"]
@@ -170,7 +189,8 @@ def test_deflated_output_is_inflated_before_scanning(corpus, work_output):
         ds.file_meta.TransferSyntaxUID = pydicom.uid.DeflatedExplicitVRLittleEndian
 
     _edit(path, fn)
-    assert secret.encode() not in open(path, "rb").read()
+    with open(path, "rb") as fh:
+        assert secret.encode() not in fh.read()
     assert secret in _values(verify(src, work_output))
 
 
@@ -261,8 +281,17 @@ def test_lost_file_and_refused_file(corpus, work_output, tmp_path):
     assert report.lost == [os.path.join(src, rec["path"])]
     assert report.exit_code == 1
     log = tmp_path / "report.jsonl"
-    log.write_text(json.dumps({"input": os.path.join(src, rec["path"]), "output": None,
-                               "status": "rejected", "reason": "burned-in text"}) + "\n")
+    log.write_text(
+        json.dumps(
+            {
+                "input": os.path.join(src, rec["path"]),
+                "output": None,
+                "status": "rejected",
+                "reason": "burned-in text",
+            }
+        )
+        + "\n"
+    )
     report = verify(src, work_output, report=str(log))
     assert report.lost == [] and len(report.rejected) == 1
     assert report.ok
@@ -292,7 +321,8 @@ def test_short_and_placeholder_values_are_not_leaks(tmp_path):
     from pydicom.uid import generate_uid
 
     ins, outs = tmp_path / "in", tmp_path / "out"
-    ins.mkdir(); outs.mkdir()
+    ins.mkdir()
+    outs.mkdir()
     ds = Dataset()
     ds.SOPInstanceUID = generate_uid()
     ds.PatientName = "Li^Wu^^Dr."

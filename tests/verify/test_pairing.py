@@ -27,8 +27,10 @@ def test_report_records_pair_and_refusals(tmp_path):
 
 def test_crosswalk_of_deid_run_layout(tmp_path):
     csv = tmp_path / "x.csv"
-    csv.write_text("input,output,PatientID,PatientID_deid,SOPInstanceUID,SOPInstanceUID_deid\n"
-                   "/in/a,/out/a,P1,S1,1.2.3,2.25.7\n")
+    csv.write_text(
+        "input,output,PatientID,PatientID_deid,SOPInstanceUID,SOPInstanceUID_deid\n"
+        "/in/a,/out/a,P1,S1,1.2.3,2.25.7\n"
+    )
     assert read_crosswalk(str(csv)) == ({"/in/a": "/out/a"}, {"1.2.3": "2.25.7"})
 
 
@@ -37,10 +39,18 @@ def _fi(path, **kw):
 
 
 def test_content_pairing_only_unique_matches():
-    ins = {"/i/1": _fi("/i/1", digest="d1"), "/i/2": _fi("/i/2", digest="d2"),
-           "/i/3": _fi("/i/3", digest="same"), "/i/4": _fi("/i/4", digest="same")}
-    outs = {"/o/p": _fi("/o/p", digest="d2"), "/o/q": _fi("/o/q", digest="d1"),
-            "/o/r": _fi("/o/r", digest="same"), "/o/s": _fi("/o/s", digest="same")}
+    ins = {
+        "/i/1": _fi("/i/1", digest="d1"),
+        "/i/2": _fi("/i/2", digest="d2"),
+        "/i/3": _fi("/i/3", digest="same"),
+        "/i/4": _fi("/i/4", digest="same"),
+    }
+    outs = {
+        "/o/p": _fi("/o/p", digest="d2"),
+        "/o/q": _fi("/o/q", digest="d1"),
+        "/o/r": _fi("/o/r", digest="same"),
+        "/o/s": _fi("/o/s", digest="same"),
+    }
     pairing = pair_files(ins, outs)
     assert pairing.pairs == {"/i/1": "/o/q", "/i/2": "/o/p"}
     assert set(pairing.method.values()) == {"pixel-data"}

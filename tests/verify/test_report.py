@@ -11,8 +11,11 @@ def _report():
     r = VerifyReport("in", "out")
     fr = FileReport("in/a", "out/a", "report")
     fr.leaks.append(Finding("leak", "Doe", "name", "(0010,0010) PatientName", "preamble"))
-    fr.leaks.append(Finding("leak", "1.2.3", "uid", "(0020,000D) StudyInstanceUID",
-                            "(0020,000D) StudyInstanceUID"))
+    fr.leaks.append(
+        Finding(
+            "leak", "1.2.3", "uid", "(0020,000D) StudyInstanceUID", "(0020,000D) StudyInstanceUID"
+        )
+    )
     fr.ambiguous.append(Finding("ambiguous", "HEAD", "name", "x", "y"))
     r.files.append(fr)
     r.lost.append("in/b")

@@ -79,7 +79,10 @@ def _needle(text, boundary="token"):
 @pytest.mark.parametrize(
     "hay, hits",
     [
-        (b"smith", 1), (b"x smith, y", 1), (b"smithson", 0), (b"blacksmith", 0),
+        (b"smith", 1),
+        (b"x smith, y", 1),
+        (b"smithson", 0),
+        (b"blacksmith", 0),
         (b"\x08\x00smithT\x00\x16\x00", 1),  # next element's tag byte is not part of the token
         (b"SMITH", 1),
     ],

@@ -60,8 +60,12 @@ def test_categories_ids_addresses_institution_device_free_text_dates_uids():
     ds.Modality = "CT"
     kinds = {n.text: n.kind for n in collect_needles(ds)}
     assert kinds == {
-        "PID-778899": "id", "12 Quill Lane": "address", "Grey Hospital": "institution",
-        "CTSTATION9": "device", "fell off bike": "free_text", "20210305": "date",
+        "PID-778899": "id",
+        "12 Quill Lane": "address",
+        "Grey Hospital": "institution",
+        "CTSTATION9": "device",
+        "fell off bike": "free_text",
+        "20210305": "date",
         "1.2.826.0.1.3680043.99.1": "uid",
     }
 
@@ -71,7 +75,8 @@ def test_date_has_several_written_forms():
     ds.PatientBirthDate = "19700102"
     (n,) = collect_needles(ds)
     assert {b"19700102", b"1970-01-02", b"02/01/1970", b"01/02/1970", b"02.01.1970"} <= set(
-        n.patterns)
+        n.patterns
+    )
 
 
 def test_nested_identifying_sequences_and_private_values():
@@ -97,10 +102,18 @@ def test_retain_options_drop_what_they_keep():
     ds.StationName = "STATIONX"
     ds.InstitutionName = "Grey Hospital"
     ds.StudyDescription = "CT head"
-    retain = retain_from_options(["Retain UIDs", "retain-long-full-dates",
-                                  "retain-device-identity", "113112", "clean-descriptors"])
-    assert retain == RetainSet(uids=True, full_dates=True, device=True, institution=True,
-                               descriptors=True)
+    retain = retain_from_options(
+        [
+            "Retain UIDs",
+            "retain-long-full-dates",
+            "retain-device-identity",
+            "113112",
+            "clean-descriptors",
+        ]
+    )
+    assert retain == RetainSet(
+        uids=True, full_dates=True, device=True, institution=True, descriptors=True
+    )
     assert collect_needles(ds, retain) == []
     assert len(collect_needles(ds)) == 5
 

@@ -22,6 +22,7 @@ __all__ = ["jitter_timestamp", "jitter_timestamp_func"]
 
 _SEPARATED_DATE = re.compile(r"^\d{4}([-/])\d{2}\1\d{2}$")
 
+
 def _describe(field: Any) -> str:
     element = getattr(field, "element", field)
     name = getattr(field, "name", None) or getattr(element, "keyword", "") or "element"
