@@ -138,6 +138,13 @@ _STAFF_FAMILY = ["Pemberton", "Okonkwo", "Vasquez", "Lindqvist", "Haddad", "Marc
 _STAFF_GIVEN = ["Cornelius", "Adaeze", "Rosalind", "Evander", "Ingeborg", "Tobias"]
 _INSTITUTIONS = ["Saint Wendeline Memorial Hospital", "Harrowgate Clinic of Imaging"]
 
+_IMAGE_TYPES = {
+    "CT": ["ORIGINAL", "PRIMARY", "AXIAL"],
+    "MR": ["ORIGINAL", "PRIMARY", "M", "ND"],
+    "PT": ["ORIGINAL", "PRIMARY"],
+    "OT": ["DERIVED", "SECONDARY"],
+}
+
 # A 3x5 pixel font for burned-in text (rows top to bottom, '#' = on).
 _FONT = {
     "A": "###,#.#,###,#.#,#.#",
@@ -310,6 +317,8 @@ def _base(
     ds.AcquisitionDateTime = study["date"] + study["time"]
     ds.AccessionNumber = study["accession"]
     ds.Modality = modality
+    if modality != "SR":
+        ds.ImageType = _IMAGE_TYPES.get(modality, ["ORIGINAL", "PRIMARY"])
     ds.Manufacturer = "ACME Imaging"
     ds.InstitutionName = study["institution"]
     ds.InstitutionAddress = study["institution_address"]

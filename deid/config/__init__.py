@@ -97,6 +97,21 @@ class DeidRecipe:
         if base and default_base is not None:
             entries.append(default_base)
         self._files = list(entries)
+        if not entries:
+            from deid.diagnostics import Diagnostic
+            from deid.recipe.ast import Span
+
+            raise RecipeError(
+                [
+                    Diagnostic(
+                        "E100",
+                        "error",
+                        "no recipe given (an empty list, base=False)",
+                        Span("<recipe>", 0, 0, 0, 0),
+                        "pass a recipe, or base=True",
+                    )
+                ]
+            )
         recipes = [load_recipe_entry(e) for e in entries]
         self._recipe = recipes[0] if len(recipes) == 1 else stack(recipes)
         self.deid = recipe_to_dict(self._recipe)

@@ -29,14 +29,15 @@ __all__ = ["find_deid", "get_deid", "load_combined_deid", "load_deid", "load_rec
 
 
 def find_deid(path: str | os.PathLike[str] | None = None) -> str:
-    """Return the recipe file for ``path``: the file itself, or the one ``deid*`` file of a folder.
+    """Return the recipe file for ``path``: the file itself, or the ``deid*`` file of a folder
+    (the first in name order, with a warning, when there are several).
 
     ``None`` means the current directory.
 
     Raises
     ------
     RecipeError
-        When the path does not exist, or a folder holds no (or several) ``deid*`` files.
+        When the path does not exist, or a folder holds no ``deid*`` file.
 
     Examples
     --------

@@ -333,7 +333,9 @@ class DicomParser:
     def find_by_values(self, values: Any) -> dict[str, DicomField]:
         """Fields whose value contains any of ``values`` (literal, case-insensitive).
 
-        Sequence elements are not matched as a whole (their items' elements are).
+        As upstream, a sequence matches when the text of its items contains a value (so
+        ``REMOVE values:x`` removes it whole); the values are matched literally, not as
+        regular expressions.
         """
         if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
             values = [values]
@@ -344,8 +346,6 @@ class DicomParser:
         found = {}
         for uid, field in self._index().items():
             element = field.element
-            if element.VR == "SQ":
-                continue
             value = element.value
             items = value if isinstance(value, (list, tuple)) else [value]
             if any(regex.search(str(v)) for v in items if v is not None):
@@ -486,13 +486,16 @@ class DicomParser:
         self._pending_remove = {}
         return self.dicom
 
-    def _select(self, field: str) -> dict[str, DicomField]:
+    def _select(self, field: str, action: str = "REMOVE") -> dict[str, DicomField]:
         index = self._index()
         if field.startswith("values:"):
             name = field[len("values:") :]
             if name not in self.lookup:
                 raise DeidError(f"{field}: no %values group or variable called {name!r}")
-            return self.find_by_values(self.lookup[name])
+            found = self.find_by_values(self.lookup[name])
+            if action != "REMOVE":  # other actions go to the elements inside a sequence
+                found = {u: f for u, f in found.items() if f.element.VR != "SQ"}
+            return found
         if field.startswith("fields:"):
             name = field[len("fields:") :]
             if name not in self.lookup:
@@ -513,7 +516,7 @@ class DicomParser:
             return
         if action not in ("REPLACE", "JITTER", "BLANK", "REMOVE"):
             raise DeidError(f"unknown action {action!r} for field {field!r}")
-        for uid, selected in self._select(field).items():
+        for uid, selected in self._select(field, action).items():
             if uid not in self._index():
                 continue  # removed earlier in this expansion (child of a removed sequence)
             self._run_action(selected, action, value)

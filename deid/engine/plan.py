@@ -41,7 +41,7 @@ from typing import Any
 
 from pydicom import config as _config
 from pydicom.datadict import dictionary_VR
-from pydicom.dataelem import DataElement
+from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence
 
@@ -101,6 +101,7 @@ class _Entry:
 
     __slots__ = (
         "ancestors",
+        "chain",
         "changed",
         "creator",
         "in_index",
@@ -140,6 +141,7 @@ class _Entry:
         self.changed = False
         self.kill = _INF
         self.raw_vr = raw_vr
+        self.chain: tuple[list[Any], ...] = ()
 
 
 def _default_vr(tag: int) -> str:
@@ -356,7 +358,8 @@ class _Run:
         self.strip = strip
         self.private = private
         self.entries: list[_Entry] = []
-        self.deletions: list[tuple[Dataset, int, str, str]] = []
+        self.deletions: list[tuple[Dataset, int, str, str, tuple[list[Any], ...]]] = []
+        self.sq_records: list[list[Any]] = []
         self.group_values: dict[str, Any] = {}
         self.fields_tags: dict[str, frozenset[int]] = {}
         self.values_patterns: dict[str, re.Pattern[str] | None] = {}
@@ -399,20 +402,22 @@ class _Run:
         needs_all = bool(plan._dynamic)
         strip, private = self.strip, self.private
         top_present: dict[int, _Entry] = {}
-        queue: deque[tuple[Dataset, str | None, str | None, tuple[_Entry, ...], bool]] = deque(
-            (parent, None, None, (), is_meta) for parent, is_meta in tops
+        queue: deque[tuple[Dataset, str | None, str | None, tuple[_Entry, ...], bool,
+                           tuple[list[Any], ...]]] = deque(
+            (parent, None, None, (), is_meta, ()) for parent, is_meta in tops
         )
         entries = self.entries
         while queue:
-            parent, uid_prefix, prefix, ancestors, is_meta = queue.popleft()
+            parent, uid_prefix, prefix, ancestors, is_meta, chain = queue.popleft()
             top = uid_prefix is None
             for btag, raw in list(parent._dict.items()):
                 tag = int(btag)  # plain ints: BaseTag compares in Python, ints in C
                 if private and (tag >> 16) & 1:
-                    self.deletions.append((parent, tag, "PRIVATE", self._uid(uid_prefix, tag)))
+                    self.deletions.append(
+                        (parent, tag, "PRIVATE", self._uid(uid_prefix, tag), chain))
                     continue
                 if strip and top and not is_meta and is_sequence(parent, tag, raw):
-                    self.deletions.append((parent, tag, "STRIP", tag_string(tag)))
+                    self.deletions.append((parent, tag, "STRIP", tag_string(tag), chain))
                     continue
                 if tag in skip:
                     continue
@@ -446,15 +451,25 @@ class _Run:
                 if sels or needs_all:
                     entry = _Entry(parent, tag, uid, name, is_meta, sels, ancestors, sq, creator,
                                    raw_vr)
+                    entry.chain = chain
                     entries.append(entry)
                     if top:
                         top_present[tag] = entry
                 if sq:
+                    # remember the undecoded sequence: if nothing inside changes, it goes back
+                    # into the dataset as it was read (written byte for byte, and faster)
+                    inner = chain
+                    if type(raw) is RawDataElement and raw.value is not None:
+                        record = [parent, tag, raw, False]
+                        self.sq_records.append(record)
+                        inner = chain + (record,)
+                        if entry is not None:
+                            entry.chain = inner
                     value = parent[tag].value
                     if value:
                         below = ancestors + (entry,) if entry is not None else ancestors
                         for index, item in enumerate(value):
-                            queue.append((item, f"{uid}__{index}", name, below, is_meta))
+                            queue.append((item, f"{uid}__{index}", name, below, is_meta, inner))
         # ADD targets that are absent, or present but outside the index (KEEP / skip list).
         for act in plan._adds:
             tag = act.target
@@ -672,7 +687,11 @@ class _Run:
                 elif kind == "REMOVE":
                     # as upstream: a REPLACE/JITTER selecting the element (by any expression
                     # but a values:/fields: group) cancels its removal
-                    if any(s in rj and s not in group_sel for s in ids):
+                    if any(
+                        s in rj and s not in group_sel
+                        and (s not in dynamic or self._dyn_match(s, entry, "REPLACE"))
+                        for s in ids
+                    ):
                         continue
                     if act.value is not None:
                         cond = self._resolve(act, entry)
@@ -774,19 +793,26 @@ class _Run:
     def commit(self) -> ChangeLog:
         ds = self.ds
         log = ChangeLog()
-        for parent, tag, kind, uid in self.deletions:
+        for parent, tag, kind, uid, chain in self.deletions:
             if tag in parent._dict:
                 del parent[tag]
+            for record in chain:
+                record[3] = True
             log.append(Change(uid, tag, keyword_of(tag), kind, None, None, None))
         for entry in self.entries:
             if entry.present == entry.orig_present and not entry.changed:
                 continue
+            for record in entry.chain:
+                record[3] = True
             if any(not a.present or a.changed and a.sq for a in entry.ancestors):
                 continue
             parent = entry.parent
             if not entry.present:
                 if parent is not None and entry.tag in parent._dict:
-                    del parent[entry.tag]
+                    if entry.tag & 0x10000 or entry.tag >> 16 == 0x7FE0:
+                        del parent[entry.tag]  # private blocks / pixel caches
+                    else:
+                        del parent._dict[entry.tag]
                 continue
             if parent is None:
                 if entry.tag >> 16 == 2:
@@ -798,5 +824,8 @@ class _Run:
             vr = entry.vr or _default_vr(entry.tag)
             elem = DataElement(entry.tag, vr, entry.value, validation_mode=_config.IGNORE)
             parent[entry.tag] = elem
+        for parent, tag, raw, dirty in self.sq_records:
+            if not dirty and isinstance(parent._dict.get(tag), DataElement):
+                parent._dict[tag] = raw
         log.extend(self.changes)
         return log

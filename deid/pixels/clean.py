@@ -328,29 +328,48 @@ class _EncodeUnsupported(Exception):
     """The encoder refuses these image attributes; the caller writes native data instead."""
 
 
-def _encapsulate(frames: list[tuple[bytes, ...]], extended: bool) -> tuple[bytes, Any]:
-    """Itemise fragments; return (PixelData, (offsets, lengths) for an EOT or None)."""
-    import struct
+class _Encapsulator:
+    """Build encapsulated Pixel Data in one buffer, one frame at a time.
 
-    body = bytearray()
-    offsets = []
-    lengths = []
-    for fragments in frames:
-        offsets.append(len(body))
+    With a Basic Offset Table its space is reserved up front and patched at the end; with an
+    Extended Offset Table (``extended``) the Basic Offset Table is empty.
+    """
+
+    def __init__(self, frames: int, extended: bool) -> None:
+        import struct
+
+        self._pack = struct.pack
+        self.extended = extended
+        self.frames = frames
+        bot_len = 0 if extended else 4 * frames
+        self.buffer = bytearray(self._pack("<HHI", 0xFFFE, 0xE000, bot_len))
+        self.buffer += bytes(bot_len)
+        self.start = len(self.buffer)
+        self.offsets: list[int] = []
+        self.lengths: list[int] = []
+
+    def add(self, fragments: tuple[bytes, ...]) -> None:
+        self.offsets.append(len(self.buffer) - self.start)
         length = 0
         for frag in fragments:
-            if len(frag) % 2:
-                frag = bytes(frag) + b"\x00"
-            body += struct.pack("<HHI", 0xFFFE, 0xE000, len(frag))
-            body += frag
-            length += len(frag)
-        lengths.append(length)
-    if extended or len(body) >= 0xFFFFFFFF:
-        bot = struct.pack("<HHI", 0xFFFE, 0xE000, 0)
-        return bytes(bot + body), (offsets, lengths)
-    bot = struct.pack("<HHI", 0xFFFE, 0xE000, 4 * len(offsets))
-    bot += struct.pack(f"<{len(offsets)}I", *offsets)
-    return bytes(bot + body), None
+            pad = len(frag) % 2
+            self.buffer += self._pack("<HHI", 0xFFFE, 0xE000, len(frag) + pad)
+            self.buffer += frag
+            if pad:
+                self.buffer += b"\x00"
+            length += len(frag) + pad
+        self.lengths.append(length)
+
+    def finish(self) -> tuple[bytearray, Any]:
+        """Return (PixelData, (offsets, lengths) for an Extended Offset Table or None)."""
+        if self.extended:
+            return self.buffer, (self.offsets, self.lengths)
+        if self.offsets and self.offsets[-1] > 0xFFFFFFFF:
+            raise CleanError("encapsulated Pixel Data over 4 GiB needs an Extended Offset Table")
+        self.buffer[8 : 8 + 4 * len(self.offsets)] = self._pack(
+            f"<{len(self.offsets)}I", *self.offsets
+        )
+        return self.buffer, None
 
 
 def _reencode(ds: Dataset, masks: list, fill: Any, ts: _uid.UID) -> int:
@@ -368,11 +387,9 @@ def _reencode(ds: Dataset, masks: list, fill: Any, ts: _uid.UID) -> int:
     eot = None
     if "ExtendedOffsetTable" in ds and "ExtendedOffsetTableLengths" in ds:
         eot = (ds.ExtendedOffsetTable, ds.ExtendedOffsetTableLengths)
-    originals = list(
-        generate_fragmented_frames(ds.PixelData, number_of_frames=frames, extended_offsets=eot)
+    originals = generate_fragmented_frames(
+        ds.PixelData, number_of_frames=frames, extended_offsets=eot
     )
-    if len(originals) != frames:
-        raise CleanError(f"(7FE0,0010) PixelData has {len(originals)} frames, {frames} expected")
     kwargs: dict[str, Any] = dict(
         rows=rows,
         columns=cols,
@@ -385,12 +402,16 @@ def _reencode(ds: Dataset, masks: list, fill: Any, ts: _uid.UID) -> int:
     )
     if spp > 1:
         kwargs["planar_configuration"] = 0
-    result: list[tuple[bytes, ...]] = []
+    big = len(ds.PixelData) > 0x7FFFFFFF  # the output may not fit a 32-bit offset table
+    output = _Encapsulator(frames, extended=eot is not None or big)
     masked = 0
-    for i, m in enumerate(masks):
+    seen = 0
+    for i, (m, fragments) in enumerate(zip(masks, originals)):
+        seen += 1
         if m is None:
-            result.append(originals[i])
+            output.add(fragments)
             continue
+        del fragments
         arr, meta = decoder.as_array(ds, index=i, as_rgb=False)
         if not arr.flags.writeable:
             arr = arr.copy()
@@ -401,10 +422,12 @@ def _reencode(ds: Dataset, masks: list, fill: Any, ts: _uid.UID) -> int:
             encoded = encoder.encode(arr, number_of_frames=1, **kwargs)
         except (ValueError, RuntimeError) as exc:  # e.g. 32-bit RLE: no pydicom encoder
             raise _EncodeUnsupported(str(exc)) from exc
-        result.append((bytes(encoded),))
-        del arr
-    data, table = _encapsulate(result, extended=eot is not None)
-    ds.PixelData = data
+        output.add((bytes(encoded),))
+        del arr, encoded
+    if seen != frames:
+        raise CleanError(f"(7FE0,0010) PixelData has {seen} frames, {frames} expected")
+    data, table = output.finish()
+    ds.PixelData = bytes(data) if len(data) < (1 << 26) else data
     elem = ds["PixelData"]
     elem.VR = "OB"
     elem.is_undefined_length = True

@@ -18,6 +18,7 @@ import dataclasses
 import os
 import re
 import threading
+import warnings
 from collections import OrderedDict
 from collections.abc import Iterable
 from functools import lru_cache
@@ -265,9 +266,9 @@ def _syntax_diag(exc: UnexpectedInput, file: str, lineno: int, line: str) -> Dia
         code, msg = label
     hint = None
     if code == "E119":
-        quote = max(line.find("'"), line.find('"'))
-        if quote >= 0:
-            col = min(i for i in (line.find("'"), line.find('"')) if i >= 0) + 1
+        quotes = [i for i in (line.find("'"), line.find('"')) if i >= 0]
+        if quotes:
+            col = min(quotes) + 1
         hint = (
             "quotes are only allowed in pairs; element names with an apostrophe cannot be "
             "written, use the keyword (e.g. PatientName)"
@@ -620,14 +621,15 @@ class _Assembler:
     def on_coord(self, node: LineNode) -> None:
         keyword = str(node.head).lower()
         if self.label is None:
-            self._misplaced(
-                node, f"'{keyword}' line", "a LABEL block of a %filter section"
-            ) if self.section != "filter" else self.err(
-                "E105",
-                f"'{keyword}' line outside a LABEL block",
-                token_span(self.file, node.head),
-                "start the block with 'LABEL <name>'",
-            )
+            if self.section != "filter":
+                self._misplaced(node, f"'{keyword}' line", "a LABEL block of a %filter section")
+            else:
+                self.err(
+                    "E105",
+                    f"'{keyword}' line outside a LABEL block",
+                    token_span(self.file, node.head),
+                    "start the block with 'LABEL <name>'",
+                )
             return
         keep = "keep" in keyword
         ctp = keyword.startswith("ctp")
@@ -884,8 +886,10 @@ def _shipped_path(tag: str) -> Path | None:
 
 
 def read_recipe_source(path_or_tag: str | os.PathLike[str]) -> tuple[str, str]:
-    """Resolve a path (file, or folder holding one ``deid*`` file) or shipped tag; return
+    """Resolve a path (file, or folder holding ``deid*`` files) or shipped tag; return
     ``(display_name, text)``.
+
+    In a folder with several ``deid*`` files the first in name order is used, with a warning.
 
     Raises
     ------
@@ -902,14 +906,24 @@ def read_recipe_source(path_or_tag: str | os.PathLike[str]) -> tuple[str, str]:
     path = Path(raw).expanduser()
     if path.is_dir():
         found = sorted(p for p in path.iterdir() if p.name.startswith("deid") and p.is_file())
-        if len(found) != 1:
-            what = (
-                "no recipe file (named deid*)"
-                if not found
-                else ("several recipe files: " + ", ".join(p.name for p in found))
-            )
+        if not found:
             raise RecipeError(
-                [Diagnostic("E100", "error", f"folder {raw} holds {what}", Span(raw, 0, 0, 0, 0))]
+                [
+                    Diagnostic(
+                        "E100",
+                        "error",
+                        f"folder {raw} holds no recipe file (named deid*)",
+                        Span(raw, 0, 0, 0, 0),
+                        "name the recipe file, or put a deid.<name> file in the folder",
+                    )
+                ]
+            )
+        if len(found) > 1:  # upstream takes an arbitrary one; deid the first in name order
+            warnings.warn(
+                f"folder {raw} holds several recipe files ({', '.join(p.name for p in found)}); "
+                f"using {found[0].name}",
+                UserWarning,
+                stacklevel=2,
             )
         path = found[0]
     elif not path.is_file():

@@ -111,9 +111,9 @@ class RecipeTransformer(Transformer[Token, Any]):
         return self._file if self._file is not None else CURRENT_FILE.get()
 
     def _make(self, kind: str, children: list[Any]) -> LineNode:
-        head = children[0]
-        toks = [c for c in children if isinstance(c, Token)]
-        last = toks[-1] if toks else head
+        head = _stripped(children[0])
+        rest = [c for c in children[1:] if isinstance(c, Token)]
+        last = rest[-1] if rest else head
         span = Span(
             self.file,
             head.line or 0,
@@ -162,23 +162,17 @@ class RecipeTransformer(Transformer[Token, Any]):
         return node
 
     def criteria_line(self, c: list[Any]) -> LineNode:
-        items: list[tuple[Token | None, Token, Token | None, Token | None]] = []
-        op: Token | None = c[0]
-        for child in c[1:]:
-            if child.type == "OP":
-                op = child
-            else:
-                items.append((op, *split_criterion(child)))
-                op = None
-        first = c[0] if c[0] is not None else items[0][1]
-        last = c[-1]
+        items = tuple(split_criterion(tok) for tok in c)
+        first, last = c[0], c[-1]
         span = Span(
             self.file, first.line or 0, first.column or 0, last.end_line or 0, last.end_column or 0
         )
-        return LineNode("criteria", span, first, criteria=tuple(items))
+        return LineNode("criteria", span, items[0][1], criteria=items)
 
 
-_CRITERION_RE = re.compile(r"(\S+)(?:([ \t]+)([^\s|+#]+)(?:([ \t]+)(.*))?)?", re.DOTALL)
+_CRITERION_RE = re.compile(
+    r"(?:(\|\||\+)[ \t]*)?(\S+)(?:[ \t]+([^\s|+#]+)(?:[ \t]+(.*))?)?", re.DOTALL
+)
 
 
 def _sub(tok: Token, type_: str, text: str, offset: int) -> Token:
@@ -187,25 +181,36 @@ def _sub(tok: Token, type_: str, text: str, offset: int) -> Token:
     return Token(type_, text, pos, tok.line, col, tok.line, col + len(text), pos + len(text))
 
 
-def split_criterion(tok: Token) -> tuple[Token, Token | None, Token | None]:
-    """Split a CRITERION token into filter, field and value tokens (value right-stripped).
+def split_criterion(tok: Token) -> tuple[Token | None, Token, Token | None, Token | None]:
+    """Split a CRITERION token into operator, filter, field and value tokens.
+
+    Absent parts are None; the value is right-stripped.
 
     Examples
     --------
-    >>> f, fld, val = split_criterion(Token("CRITERION", "contains Modality CT ", 0, 1, 1))
-    >>> str(f), str(fld), str(val), val.column
-    ('contains', 'Modality', 'CT', 19)
+    >>> op, f, fld, val = split_criterion(Token("CRITERION", "+ contains Modality CT ", 0, 1, 1))
+    >>> str(op), str(f), str(fld), str(val), val.column
+    ('+', 'contains', 'Modality', 'CT', 21)
     """
     m = _CRITERION_RE.fullmatch(str(tok))
     if m is None:  # not reachable through the grammar; keep the transformer total
-        return tok, None, None
-    filt = _sub(tok, "FILTER_KW", m.group(1), 0)
+        return None, tok, None, None
+    op = None if m.group(1) is None else _sub(tok, "OP", m.group(1), 0)
+    filt = _sub(tok, "FILTER_KW", m.group(2), m.start(2))
     field = value = None
     if m.group(3) is not None:
         field = _sub(tok, "CFIELD", m.group(3), m.start(3))
-    if m.group(5) is not None and m.group(5).rstrip():
-        value = _sub(tok, "CVALUE", m.group(5).rstrip(), m.start(5))
-    return filt, field, value
+    if m.group(4) is not None and m.group(4).rstrip():
+        value = _sub(tok, "CVALUE", m.group(4).rstrip(), m.start(4))
+    return op, filt, field, value
+
+
+def _stripped(tok: Token) -> Token:
+    """The token without the blanks a line keyword takes along."""
+    text = tok.rstrip()
+    if len(text) == len(tok):
+        return tok
+    return _sub(tok, tok.type, text, 0)
 
 
 def _pad(c: list[Any], n: int) -> list[Any]:

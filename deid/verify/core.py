@@ -309,7 +309,14 @@ def _verify(
         inputs, outputs, report_pairs=report_pairs, rejected=rejected, uid_map=uid_map
     )
     result.rejected = {p: why for p, why in pairing.rejected.items()}
-    constants = _generated_constants(pairing.pairs, datasets_in, datasets_out)
+    values_of: dict[str, dict[str, list[str]]] = {}
+
+    def values(path: str, ds: Dataset | None) -> dict[str, list[str]]:
+        if path not in values_of:
+            values_of[path] = _output_values(ds) if ds is not None else {}
+        return values_of[path]
+
+    constants = _generated_constants(pairing.pairs, datasets_in, datasets_out, values)
 
     all_needles: dict[tuple[str, str], Needle] = {}
     for src, dst in sorted(pairing.pairs.items()):
@@ -328,7 +335,7 @@ def _verify(
             all_needles.setdefault((n.text.lower(), n.kind), n)
         if ds_out is None:
             fr.error = outputs[dst].error
-        _scan_pair(fr, ds_in, ds_out, needles, constants)
+        _scan_pair(fr, ds_in, values(dst, ds_out), needles, constants)
         if require_markers and ds_out is not None:
             _check_markers(fr, ds_out)
 
@@ -344,7 +351,7 @@ def _verify(
             continue
         result.unpaired_outputs.append(dst)
         fr = FileReport("", dst, "unpaired")
-        _scan_pair(fr, None, datasets_out.get(dst), union, set())
+        _scan_pair(fr, None, values(dst, datasets_out.get(dst)), union, set())
         if fr.leaks:
             result.files.append(fr)
 
@@ -374,7 +381,10 @@ def _info(path: str, rel: str, ds: Dataset, digest: str | None) -> FileInfo:
 
 
 def _generated_constants(
-    pairs: dict[str, str], ins: dict[str, Dataset], outs: dict[str, Dataset | None]
+    pairs: dict[str, str],
+    ins: dict[str, Dataset],
+    outs: dict[str, Dataset | None],
+    values: Callable[[str, Dataset | None], dict[str, list[str]]],
 ) -> set[tuple[str, str]]:
     """(label, value) that the tool wrote identically into 2+ outputs with differing inputs."""
     seen: dict[tuple[str, str], set[str]] = defaultdict(set)
@@ -382,8 +392,8 @@ def _generated_constants(
         ds_out = outs.get(dst)
         if ds_out is None:
             continue
-        before = _output_values(ins[src])
-        for label, texts in _output_values(ds_out).items():
+        before = values(src, ins[src])
+        for label, texts in values(dst, ds_out).items():
             for text in texts:
                 if text and text not in before.get(label, []):
                     seen[(label, text)].add(src)
@@ -393,13 +403,12 @@ def _generated_constants(
 def _scan_pair(
     fr: FileReport,
     ds_in: Dataset | None,
-    ds_out: Dataset | None,
+    values: dict[str, list[str]],
     needles: list[Needle],
     constants: set[tuple[str, str]],
 ) -> None:
     hb = header_bytes(fr.output)
     hay = hb.data.lower()
-    values = _output_values(ds_out) if ds_out is not None else {}
     kept = non_identifying_values(ds_in, needles) if ds_in is not None else set()
     for needle in needles:
         offsets = find(hay, needle)

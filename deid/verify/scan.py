@@ -229,13 +229,20 @@ def probe(path: str) -> tuple[bool, str | None]:
     try:
         with _mapped(path) as raw:
             _, ranges, inflated = _walk_ranges(raw)
-            if inflated is not None or not ranges:
-                return True, None
-            h = hashlib.sha256()
+        if inflated is not None or not ranges:
+            return True, None
+        h = hashlib.sha256()
+        with open(path, "rb") as fh:  # plain reads: hashing a mapping would count in RSS
             for lo, hi in ranges:
-                for start in range(lo, hi, 1 << 24):
-                    h.update(raw[start : min(hi, start + (1 << 24))])
-            return True, h.hexdigest()
+                fh.seek(lo)
+                left = hi - lo
+                while left > 0:
+                    chunk = fh.read(min(left, 1 << 22))
+                    if not chunk:
+                        break
+                    h.update(chunk)
+                    left -= len(chunk)
+        return True, h.hexdigest()
     except Exception:  # noqa: BLE001 - not DICOM (or not readable)
         return False, None
 

@@ -148,3 +148,17 @@ def test_module_surface() -> None:
 def test_upstream_recipe_files_load() -> None:
     for p in sorted(UPSTREAM.glob("deid.*")):
         assert DeidRecipe(str(p)).get_format() == "dicom"
+
+
+def test_empty_list_without_base_is_refused() -> None:
+    with pytest.raises(RecipeError, match="no recipe given"):
+        DeidRecipe([])
+    assert DeidRecipe([], base=True).ls_filters() == ["whitelist", "graylist", "blacklist"]
+
+
+def test_folder_with_several_recipes_warns(tmp_path: Path) -> None:
+    write(tmp_path, "deid.b", "%header\nKEEP Modality\n")
+    write(tmp_path, "deid.a", "%header\nREMOVE PatientName\n")
+    with pytest.warns(UserWarning):
+        r = DeidRecipe(str(tmp_path))
+    assert r.get_actions() == [{"action": "REMOVE", "field": "PatientName"}]

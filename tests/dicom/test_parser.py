@@ -79,10 +79,11 @@ def test_find_by_name_and_values():
         "(0040,0275)__0__(0010,0010)",
     }
     found = parser.find_by_values(["1.2.3.4"])
-    # literal (escaped) match, sequences themselves are not selected
-    assert "(0020,000D)" in found and "(0040,0275)" not in found
+    # literal (escaped) match; as upstream a sequence holding the value matches too
+    assert "(0020,000D)" in found and "(0040,0275)" in found
+    assert "(0020,000D)" not in parser.find_by_values(["1x2"])  # "." is not a wildcard
     assert "(0040,0275)__0__(0008,1110)__0__(0008,1155)" in found  # 1.2.3.4.5 contains it
-    assert parser.find_by_values([]) == {} and parser.find_by_values("(") == {}
+    assert parser.find_by_values([]) == {} and parser.find_by_values("(zz") == {}  # no re.error
 
 
 def test_replace_with_var_func_and_deid_func(mode):
@@ -452,3 +453,33 @@ def test_shipped_config_json_matches_the_default():
     with open(path) as handle:
         assert json.load(handle) == DEFAULT_CONFIG
     assert load_config(path) == load_config(None)
+
+
+def test_values_group_replace_reaches_inside_sequences(mode):
+    values = {"uids": [{"action": "FIELD", "field": "StudyInstanceUID"}]}
+    ds = build_nested()
+    recipe = create_recipe([{"action": "REPLACE", "field": "values:uids", "value": "9.9"}], values=values)
+    DicomParser(ds, recipe=recipe).parse()
+    assert ds.StudyInstanceUID == "9.9" and ds.RequestAttributesSequence[0].StudyInstanceUID == "9.9"
+    ds = build_nested()
+    recipe = create_recipe([{"action": "REMOVE", "field": "values:uids"}], values=values)
+    DicomParser(ds, recipe=recipe).parse()
+    assert "StudyInstanceUID" not in ds and "RequestAttributesSequence" not in ds
+
+
+
+def test_functions_registered_once_serve_every_parser():
+    from deid.engine.functions import register, unregister
+
+    @register("facade_test_shout")
+    def shout(item=None, value=None, field=None, dicom=None, **extras):
+        return str(field.element.value).upper()
+
+    try:
+        for value in ("deid_func:facade_test_shout", "func:facade_test_shout"):
+            recipe = create_recipe([{"action": "REPLACE", "field": "PatientName", "value": value}])
+            parser = DicomParser(build_nested(), recipe=recipe)
+            parser.parse()
+            assert parser.dicom.PatientName == "DOE^JANE"
+    finally:
+        unregister("facade_test_shout")

@@ -126,6 +126,13 @@ def test_remove_suppressed_by_replace_anywhere(dataset) -> None:
     assert dataset.PatientID == "NEWID"
 
 
+def test_nested_uid_replace_suppresses_only_its_element(dataset) -> None:
+    build_plan("REMOVE contains:UID\nREPLACE (0008,1110)__0__(0008,1155) 9.9").apply(dataset)
+    assert "StudyInstanceUID" not in dataset
+    assert dataset.ReferencedStudySequence[0].ReferencedSOPInstanceUID == "9.9"
+    assert "ReferencedSOPClassUID" not in dataset.ReferencedStudySequence[0]
+
+
 def test_remove_suppressed_only_for_selected_elements(dataset) -> None:
     build_plan("REMOVE endswith:Date\nJITTER StudyDate 1").apply(dataset)
     assert dataset.StudyDate == "20230102"
@@ -743,3 +750,26 @@ def test_worker_side_never_imports_lark(tmp_path) -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=tmp_path)
     assert out.stdout.split() == ["False", "20230104", "False"]
+
+
+def test_untouched_sequences_are_written_as_read() -> None:
+    from pydicom.dataelem import RawDataElement
+
+    buf = io.BytesIO()
+    make_dataset(file_dataset=True).save_as(buf, enforce_file_format=True)
+    ds = pydicom.dcmread(io.BytesIO(buf.getvalue()))
+    raw_before = ds._dict[0x00081110]
+    build_plan("REMOVE contains:UID\nREPLACE CodeMeaning x").apply(ds)
+    # changed inside: decoded and rewritten
+    assert not isinstance(ds._dict[0x00400275], RawDataElement)
+    assert ds.RequestAttributesSequence[0].ScheduledProtocolCodeSequence[0].CodeMeaning == "x"
+    assert "ReferencedSOPClassUID" not in ds.ReferencedStudySequence[0]
+    ds = pydicom.dcmread(io.BytesIO(buf.getvalue()))
+    build_plan("REMOVE PatientID\nREPLACE CodeMeaning x").apply(ds)
+    # nothing changed inside ReferencedStudySequence: the element read from the file is back
+    assert ds._dict[0x00081110] == raw_before
+    out = io.BytesIO()
+    ds.save_as(out)
+    again = pydicom.dcmread(io.BytesIO(out.getvalue()))
+    assert again.ReferencedStudySequence[0].ReferencedSOPInstanceUID == "1.2.3.4.300"
+    assert again.RequestAttributesSequence[0].ScheduledProtocolCodeSequence[0].CodeMeaning == "x"

@@ -264,11 +264,12 @@ def test_folder_without_recipe_is_an_error(tmp_path: Path) -> None:
         read_recipe_source(tmp_path)
 
 
-def test_folder_with_two_recipes_is_an_error(tmp_path: Path) -> None:
-    (tmp_path / "deid.a").write_text(HEAD)
-    (tmp_path / "deid.b").write_text(HEAD)
-    with pytest.raises(RecipeError, match="several"):
-        read_recipe_source(tmp_path)
+def test_folder_with_two_recipes_takes_the_first_by_name(tmp_path: Path) -> None:
+    (tmp_path / "deid.b").write_text(HEAD + "KEEP Modality\n")
+    (tmp_path / "deid.a").write_text(HEAD + "REMOVE PatientName\n")
+    with pytest.warns(UserWarning, match="several recipe files"):
+        name, text = read_recipe_source(tmp_path)
+    assert name == str(tmp_path / "deid.a") and "REMOVE PatientName" in text
 
 
 def test_stack_keeps_order_and_later_groups() -> None:
@@ -294,3 +295,26 @@ def test_splitval_from_upstream_docs_is_an_alias_of_by() -> None:
     r = parse_recipe("FORMAT dicom\n%values v\nSPLIT PatientID splitval='^';minlength='4'\n")
     line = r.values[0].lines[0]
     assert (line.by, line.minlength, line.value) == ("^", 4, "splitval='^';minlength='4'")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("FORMAT dicom\n%header\ncoordinates all\n", "'coordinates' line in a %header section"),
+        ("FORMAT dicom\n%filter f\nkeepcoordinates all\n", "outside a LABEL block"),
+        ("FORMAT dicom\n%values v\ncontains Modality CT\n", "in a %values section"),
+    ],
+)
+def test_block_lines_outside_a_label(text: str, message: str) -> None:
+    _, diags = parse_recipe_with_diagnostics(text)
+    assert [d.code for d in diags] == ["E105"]
+    assert message in diags[0].message
+
+
+def test_recipes_are_picklable_and_lark_free() -> None:
+    import pickle
+
+    r = load_recipe("dicom")
+    data = pickle.dumps(r)
+    assert b"lark" not in data
+    assert pickle.loads(data) == r

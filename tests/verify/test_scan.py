@@ -107,3 +107,33 @@ def test_non_ascii_patterns_match_without_boundaries():
     needle = next(n for n in collect_needles(ds) if n.text == "小东")
     assert find("x小东y".encode("gb18030").lower(), needle)
     assert find("x小东y".encode().lower(), needle)
+
+
+def test_big_pixel_data_is_neither_loaded_nor_mapped_into_memory(tmp_path):
+    """A 256 MB (sparse) Pixel Data value: the scan and the digest stay small in RSS."""
+    import subprocess
+    import sys
+
+    empty = _file(pixel=b"")
+    head = empty[: empty.rfind(b"\xe0\x7f\x10\x00")]  # drop the empty Pixel Data element
+    size = 256 * 1024 * 1024
+    path = tmp_path / "big.dcm"
+    with open(path, "wb") as fh:
+        fh.write(head + b"\xe0\x7f\x10\x00OB\x00\x00" + size.to_bytes(4, "little"))
+        fh.truncate(len(head) + 12 + size)
+    code = (
+        "import resource, sys\n"
+        "from deid.verify.scan import header_bytes, probe\n"
+        "ok, digest = probe(sys.argv[1]); hb = header_bytes(sys.argv[1])\n"
+        "assert ok and digest and hb.parsed and len(hb.data) < 4096, (ok, digest, len(hb.data))\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert int(proc.stdout.strip()) < 150 * 1024  # kB: far below the 256 MB value
