@@ -368,18 +368,38 @@ class DicomParser:
                 and (value[4:] not in self.lookup)
             ):
                 raise DeidError(f"recipe line '{where}': variable {value[4:]!r} is not defined")
-            if value.startswith("func:") and not callable(self.lookup.get(value[5:])):
+            if value.startswith("func:") and self._user_func(value[5:]) is None:
                 raise DeidError(
                     f"recipe line '{where}': function {value[5:]!r} is not defined "
                     "(register it with DicomParser.define or ids)"
                 )
             if value.startswith("deid_func:"):
                 name = (value[len("deid_func:") :].split() or [""])[0]
-                if name not in self.deid_funcs:
+                if self._deid_func(name) is None:
                     raise DeidError(
                         f"recipe line '{where}': deid_func {name!r} does not exist "
                         f"(known: {', '.join(sorted(self.deid_funcs))})"
                     )
+
+    def _user_func(self, name: str) -> Any:
+        """A ``func:`` callable: from ``lookup``, else registered with the engine's registry."""
+        func = self.lookup.get(name)
+        if callable(func):
+            return func
+        from deid.engine.functions import get_function
+
+        spec = get_function(name)
+        return None if spec is None else spec.func
+
+    def _deid_func(self, name: str) -> Any:
+        """A ``deid_func:`` callable: from ``deid_funcs``, else the engine's registry."""
+        func = self.deid_funcs.get(name)
+        if func is not None:
+            return func
+        from deid.engine.functions import get_function
+
+        spec = get_function(name)
+        return None if spec is None else spec.func
 
     def _value(self, value: Any, field: Any) -> Any:
         if not isinstance(value, str):
@@ -390,13 +410,13 @@ class DicomParser:
                 raise DeidError(f"variable {name!r} is not defined")
             return self.lookup[name]
         if value.startswith("func:"):
-            func = self.lookup.get(value[5:])
-            if not callable(func):
+            func = self._user_func(value[5:])
+            if func is None:
                 raise DeidError(f"function {value[5:]!r} is not defined")
             return func(dicom=self.dicom, value=value, field=field, item=self.lookup)
         if value.startswith("deid_func:"):
             parts = value[len("deid_func:") :].split()
-            func = self.deid_funcs.get(parts[0]) if parts else None
+            func = self._deid_func(parts[0]) if parts else None
             if func is None:
                 raise DeidError(f"deid_func {value!r} does not exist")
             extras = parse_keyvalue_pairs(parts[1:])

@@ -221,6 +221,13 @@ class Plan:
             for sid, kind, by, minlength in group.lines:
                 self._group_line[sid] = (group, kind, by, minlength)
         self._adds = tuple(a for a in self.actions if a.action == "ADD")
+        # an element selected by an unconditional REMOVE that no REPLACE/JITTER selects is
+        # certainly gone: its sequence items need not be read (only without dynamic
+        # selectors and groups, which look at every element)
+        self._can_prune = not dynamic and not self.groups
+        self._remove_always = frozenset(
+            a.index for a in self.actions if a.action == "REMOVE" and a.value is None
+        )
         self._memo: dict[ElementKey, tuple[int, ...]] = {}
 
     def __getstate__(self) -> dict[str, Any]:
@@ -384,6 +391,7 @@ class _Run:
         decide = plan.decide
         memo_get = plan._memo.get
         needs_vr = plan._needs_vr
+        can_prune, remove_always, rj = plan._can_prune, plan._remove_always, plan._rj
         meta = getattr(ds, "file_meta", None)
         tops: list[tuple[Dataset, bool]] = [(ds, False)]
         if meta is not None:
@@ -455,6 +463,9 @@ class _Run:
                     entries.append(entry)
                     if top:
                         top_present[tag] = entry
+                if sq and can_prune and any(x in remove_always for x in sels) \
+                        and not any(x in rj for x in sels):
+                    sq = False  # removed for certain: no need to look inside
                 if sq:
                     # remember the undecoded sequence: if nothing inside changes, it goes back
                     # into the dataset as it was read (written byte for byte, and faster)

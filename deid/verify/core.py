@@ -338,6 +338,7 @@ def _verify(
         _scan_pair(fr, ds_in, values(dst, ds_out), needles, constants)
         if require_markers and ds_out is not None:
             _check_markers(fr, ds_out)
+        _check_burned_in(fr, ds_in, inputs[src], outputs[dst])
 
     for src in sorted(inputs):
         if src not in pairing.pairs and src not in pairing.rejected:
@@ -433,6 +434,24 @@ def _scan_pair(
             fr.ambiguous.append(finding)
         else:
             fr.leaks.append(finding)
+
+
+def _check_burned_in(fr: FileReport, ds_in: Dataset, src: FileInfo, dst: FileInfo) -> None:
+    """An input flagged Burned In Annotation YES released with the very same Pixel Data."""
+    try:
+        flag = str(ds_in.get("BurnedInAnnotation", "")).strip().upper()
+    except Exception:  # noqa: BLE001
+        flag = ""
+    if flag == "YES" and src.digest and src.digest == dst.digest:
+        fr.problems.append(
+            Finding(
+                "burned_in",
+                "input has Burned In Annotation YES; output Pixel Data is unchanged",
+                "pixels",
+                "(0028,0301) BurnedInAnnotation",
+                "(7FE0,0010) PixelData",
+            )
+        )
 
 
 def _check_markers(fr: FileReport, ds: Dataset) -> None:

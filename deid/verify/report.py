@@ -28,7 +28,9 @@ class Finding:
     Attributes
     ----------
     kind : str
-        ``leak``, ``ambiguous``, ``broken_reference``, ``missing_marker``, ``uid_inconsistent``.
+        ``leak``, ``ambiguous``, ``broken_reference``, ``missing_marker``, ``uid_inconsistent``,
+        ``partial_output``, ``burned_in`` (an input flagged Burned In Annotation YES whose output
+        has the very same Pixel Data).
     value : str
         The identifying value (or the marker / UID concerned).
     category : str
@@ -115,6 +117,7 @@ class VerifyReport:
             "missing_markers": sum(1 for f in problems if f.kind == "missing_marker"),
             "uid_inconsistent": sum(1 for f in problems if f.kind == "uid_inconsistent"),
             "partial_outputs": sum(1 for f in problems if f.kind == "partial_output"),
+            "burned_in_unchanged": sum(1 for f in problems if f.kind == "burned_in"),
             "unreadable_outputs": sum(1 for fr in self.files if fr.error),
             "lost": len(self.lost),
             "rejected": len(self.rejected),

@@ -458,17 +458,20 @@ def test_shipped_config_json_matches_the_default():
 def test_values_group_replace_reaches_inside_sequences(mode):
     values = {"uids": [{"action": "FIELD", "field": "StudyInstanceUID"}]}
     ds = build_nested()
-    recipe = create_recipe([{"action": "REPLACE", "field": "values:uids", "value": "9.9"}], values=values)
+    recipe = create_recipe(
+        [{"action": "REPLACE", "field": "values:uids", "value": "9.9"}], values=values
+    )
     DicomParser(ds, recipe=recipe).parse()
-    assert ds.StudyInstanceUID == "9.9" and ds.RequestAttributesSequence[0].StudyInstanceUID == "9.9"
+    assert (
+        ds.StudyInstanceUID == "9.9" and ds.RequestAttributesSequence[0].StudyInstanceUID == "9.9"
+    )
     ds = build_nested()
     recipe = create_recipe([{"action": "REMOVE", "field": "values:uids"}], values=values)
     DicomParser(ds, recipe=recipe).parse()
     assert "StudyInstanceUID" not in ds and "RequestAttributesSequence" not in ds
 
 
-
-def test_functions_registered_once_serve_every_parser():
+def test_functions_registered_once_serve_every_parser(mode):
     from deid.engine.functions import register, unregister
 
     @register("facade_test_shout")

@@ -113,9 +113,19 @@ def _clean(ds: Dataset) -> None:
             elem.value = new_uid(str(elem.value))
 
 
-def whitelist_deidentify(src: str, dst: str) -> None:
-    """Write a cleaned copy of ``src`` at ``dst`` (allow-list + UID remap + markers)."""
+def whitelist_deidentify(src: str, dst: str, boxes: list | None = None) -> None:
+    """Write a cleaned copy of ``src`` at ``dst`` (allow-list + UID remap + markers), blacking
+    out the burned-in text ``boxes`` (answer-key records) when given."""
     ds = pydicom.dcmread(src)
+    if boxes:
+        arr = ds.pixel_array.copy()
+        frames = int(ds.get("NumberOfFrames", 1))
+        for box in boxes:
+            x0, y0, x1, y1 = box["bbox"]
+            target = arr[box["frame"]] if frames > 1 else arr
+            target[y0:y1, x0:x1] = 0
+        ds.PixelData = arr.tobytes()
+        ds.BurnedInAnnotation = "NO"
     _clean(ds)
     ds.PatientName = "SUBJECT^" + new_uid(src)[-6:]
     ds.PatientID = "SUBJ" + new_uid(src)[-8:]
@@ -146,7 +156,9 @@ def clean_output(corpus, tmp_path_factory):
     src, key = corpus
     out = tmp_path_factory.mktemp("clean")
     for rec in key["files"]:
-        whitelist_deidentify(os.path.join(src, rec["path"]), str(out / rec["path"]))
+        whitelist_deidentify(
+            os.path.join(src, rec["path"]), str(out / rec["path"]), rec["burned_in"]
+        )
     return str(out)
 
 

@@ -344,3 +344,16 @@ def test_short_and_placeholder_values_are_not_leaks(tmp_path):
 def test_missing_paths_raise():
     with pytest.raises(DeidError, match="no such file"):
         verify("/nonexistent/in", "/nonexistent/out")
+
+
+def test_burned_in_image_released_unchanged(corpus, work_output):
+    """An input flagged Burned In Annotation YES must not come out with the same pixels."""
+    from .conftest import whitelist_deidentify
+
+    src, key = corpus
+    rec = next(r for r in key["files"] if r["burned_in"])
+    whitelist_deidentify(os.path.join(src, rec["path"]), os.path.join(work_output, rec["path"]))
+    report = verify(src, work_output)
+    assert report.totals()["burned_in_unchanged"] == 1
+    assert report.exit_code == 1
+    assert "BURNED_IN" in report.render()
