@@ -186,8 +186,13 @@ def private_creator(ds: Dataset, tag: int) -> str | None:
     if elem < 0x1000:
         return None
     ctag = (tag & 0xFFFF0000) | (elem >> 8)
-    if ctag not in ds._dict:
+    raw = ds._dict.get(ctag)
+    if raw is None:
         return None
+    value = raw.value
+    if isinstance(value, bytes) and raw.VR in (None, "LO", "UN"):
+        # undecoded creator (LO, plain text): no need to convert the element
+        return value.decode("latin-1").strip(" \x00") or None
     value = ds[ctag].value
     if isinstance(value, bytes):
         value = value.decode("latin-1")

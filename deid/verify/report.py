@@ -137,6 +137,7 @@ class VerifyReport:
             or t["lost"]
             or t["unreadable_outputs"]
             or t["partial_outputs"]
+            or t["burned_in_unchanged"]
         )
 
     @property

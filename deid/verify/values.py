@@ -51,6 +51,8 @@ __all__ = [
     "collect_needles",
     "element_label",
     "iter_elements",
+    "keyword_of",
+    "non_identifying_values",
     "retain_from_options",
 ]
 
@@ -605,6 +607,8 @@ _ID_SEQUENCES = tuple(
 
 def _kind_for(elem: DataElement, path: str = "") -> str | None:
     kw = keyword_of(int(elem.tag))
+    if int(elem.tag) == 0x00020102:
+        return "private"  # Private Information: whatever the sending application put there
     if elem.tag >> 16 == 0x0002 and kw not in _DEVICE:
         return None  # file meta: only AE titles and private information are identifying
     if elem.VR == "PN":

@@ -773,3 +773,40 @@ def test_untouched_sequences_are_written_as_read() -> None:
     again = pydicom.dcmread(io.BytesIO(out.getvalue()))
     assert again.ReferencedStudySequence[0].ReferencedSOPInstanceUID == "1.2.3.4.300"
     assert again.RequestAttributesSequence[0].ScheduledProtocolCodeSequence[0].CodeMeaning == "x"
+
+
+def test_sequence_removed_for_certain_is_not_read(dataset) -> None:
+    plan = build_plan("REPLACE CodeMeaning var:missing\nREMOVE RequestAttributesSequence")
+    log = plan.apply(dataset)  # the REPLACE would fail, but its element goes anyway
+    assert "RequestAttributesSequence" not in dataset
+    assert log.counts() == {"REMOVE": 1}
+    assert not any(key.prefix and key.prefix.startswith("RequestAttributes")
+                   for key in plan._memo)
+    # a REPLACE/JITTER on the sequence cancels the removal, so its items are read
+    plan = build_plan("REMOVE RequestAttributesSequence\nJITTER RequestAttributesSequence 1\n"
+                      "REPLACE CodeMeaning x")
+    ds = make_dataset()
+    plan.apply(ds)
+    assert ds.RequestAttributesSequence[0].ScheduledProtocolCodeSequence[0].CodeMeaning == "x"
+
+
+@pytest.mark.parametrize("implicit", [True, False])
+def test_files_read_from_disk_implicit_and_explicit_vr(tmp_path, implicit: bool) -> None:
+    from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
+
+    src = make_dataset(file_dataset=True)
+    src.file_meta.TransferSyntaxUID = ImplicitVRLittleEndian if implicit else \
+        ExplicitVRLittleEndian
+    path = tmp_path / "f.dcm"
+    src.save_as(path, implicit_vr=implicit, little_endian=True, enforce_file_format=True)
+    body = ('REMOVE contains:UID\nJITTER select:vr:DA 1\nREPLACE (0009,"ACME 1.0",01) X\n'
+            "BLANK CodeMeaning")
+    expected = make_dataset(file_dataset=True)
+    build_plan(body).apply(expected)
+    ds = pydicom.dcmread(path)
+    log = build_plan(body).apply(ds)
+    assert log.counts() == {"REMOVE": 10, "JITTER": 4, "REPLACE": 2, "BLANK": 1}
+    assert ds.StudyDate == expected.StudyDate == "20230102"
+    assert ds[0x00091001].value == "X" and ds[0x00091003].value[0][0x00091001].value == "X"
+    body_uids = {f.uid for f in iter_fields(ds, include_file_meta=False)}
+    assert body_uids == {f.uid for f in iter_fields(expected, include_file_meta=False)}

@@ -357,3 +357,24 @@ def test_burned_in_image_released_unchanged(corpus, work_output):
     assert report.totals()["burned_in_unchanged"] == 1
     assert report.exit_code == 1
     assert "BURNED_IN" in report.render()
+
+
+def test_recipe_given_to_verify_adds_what_it_removes(corpus, work_output, tmp_path):
+    """Values of elements the recipe removes are searched too (here: Manufacturer)."""
+    src, _ = corpus
+    recipe = tmp_path / "site.dicom"
+    recipe.write_text("FORMAT dicom\n\n%header\n\nREMOVE Manufacturer\n")
+    assert verify(src, work_output).ok  # Manufacturer is not identifying by itself
+    report = verify(src, work_output, recipes=[str(recipe)])
+    assert {f.category for fr in report.files for f in fr.leaks} == {"removed"}
+    assert _values(report) == {"ACME Imaging"}
+
+
+def test_bad_recipe_or_option_is_a_deid_error(corpus, clean_output, tmp_path):
+    src, _ = corpus
+    bad = tmp_path / "bad.dicom"
+    bad.write_text("FORMAT dicom\n%header\nREMOOVE PatientName\n")
+    with pytest.raises(DeidError):
+        verify(src, clean_output, recipes=[str(bad)])
+    with pytest.raises(DeidError):
+        verify(src, clean_output, profile="basic", options=["retain-everything"])

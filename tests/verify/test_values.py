@@ -163,3 +163,12 @@ def test_non_identifying_values_excludes_identifying_elements():
     ds.BodyPartExamined = "CHEST"
     ds.PatientID = "CHEST"
     assert non_identifying_values(ds, collect_needles(ds)) == {"chest"}
+
+
+def test_file_meta_private_information_is_searched():
+    ds = Dataset()
+    ds.file_meta = Dataset()
+    ds.file_meta.PrivateInformationCreatorUID = "1.2.3.4"
+    ds.file_meta.PrivateInformation = b"routed for Zebulon Quaxley\x00"
+    texts = {n.text: n.kind for n in collect_needles(ds)}
+    assert texts.get("routed for Zebulon Quaxley") == "private"
