@@ -68,9 +68,18 @@ def build(path: str, frames: int, size: int) -> int:
         frame[..., 1] = (yy * 2 + i) % 256
         frame[..., 2] = ((xx // 16 + yy // 16) * 8) % 256
         encoded.append(
-            encoder.encode(frame, rows=size, columns=size, samples_per_pixel=3, bits_allocated=8,
-                           bits_stored=8, pixel_representation=0, number_of_frames=1,
-                           photometric_interpretation="RGB", planar_configuration=0)
+            encoder.encode(
+                frame,
+                rows=size,
+                columns=size,
+                samples_per_pixel=3,
+                bits_allocated=8,
+                bits_stored=8,
+                pixel_representation=0,
+                number_of_frames=1,
+                photometric_interpretation="RGB",
+                planar_configuration=0,
+            )
         )
     ds = Dataset()
     ds.file_meta = FileMetaDataset()
@@ -97,8 +106,9 @@ def build(path: str, frames: int, size: int) -> int:
 
 
 def run(mode: str, src: str, dst: str) -> dict:
-    out = subprocess.run([sys.executable, "-c", CHILD, mode, src, dst], check=True,
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD, mode, src, dst], check=True, capture_output=True, text=True
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -112,17 +122,21 @@ def main(argv: list[str] | None = None) -> int:
         src = os.path.join(tmp, "multiframe.dcm")
         t0 = time.perf_counter()
         decoded = build(src, args.frames, args.size)
-        print(f"built {args.frames} frames {args.size}x{args.size} RGB in "
-              f"{time.perf_counter() - t0:.1f} s: file {os.path.getsize(src) / 2**20:.1f} MB, "
-              f"decoded {decoded / 2**20:.1f} MB")
+        print(
+            f"built {args.frames} frames {args.size}x{args.size} RGB in "
+            f"{time.perf_counter() - t0:.1f} s: file {os.path.getsize(src) / 2**20:.1f} MB, "
+            f"decoded {decoded / 2**20:.1f} MB"
+        )
         modes = ["bare", "deid"] + ([] if args.no_naive else ["naive"])
         results = {m: run(m, src, os.path.join(tmp, f"{m}.dcm")) for m in modes}
         bare = results["bare"]
         for mode, r in results.items():
             extra = r["peak_mb"] - bare["peak_mb"]
-            print(f"{mode:6s} peak RSS {r['peak_mb']:8.1f} MB  extra over bare {extra:8.1f} MB "
-                  f"({extra * 2**20 / decoded:5.2f} x decoded)  time {r['seconds']:6.2f} s "
-                  f"({r['seconds'] / bare['seconds']:5.1f} x bare)")
+            print(
+                f"{mode:6s} peak RSS {r['peak_mb']:8.1f} MB  extra over bare {extra:8.1f} MB "
+                f"({extra * 2**20 / decoded:5.2f} x decoded)  time {r['seconds']:6.2f} s "
+                f"({r['seconds'] / bare['seconds']:5.1f} x bare)"
+            )
     return 0
 
 

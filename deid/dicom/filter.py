@@ -25,12 +25,12 @@ from deid.pixels.criteria import apply_filter as _apply
 __all__ = [
     "apply_filter",
     "contains",
-    "notcontains",
-    "equals",
-    "notequals",
-    "missing",
-    "present",
     "empty",
+    "equals",
+    "missing",
+    "notcontains",
+    "notequals",
+    "present",
 ]
 
 

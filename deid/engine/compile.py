@@ -67,6 +67,7 @@ def compile_plan(
     ----------
     recipe : deid.recipe.ast.Recipe
         The (checked) recipe: its ``%header`` actions and ``%values``/``%fields`` groups are used.
+        An object with a ``to_recipe()`` method (``deid.config.DeidRecipe``) is accepted too.
     functions : mapping, optional
         Extra named callables for ``func:``/``deid_func:`` (module-level functions if the plan is
         to be pickled).
@@ -97,6 +98,8 @@ def compile_plan(
     >>> compile_plan(Recipe(header=(rule,)))
     <Plan 1 rules, 0 groups>
     """
+    if not isinstance(recipe, Recipe) and hasattr(recipe, "to_recipe"):
+        recipe = recipe.to_recipe()  # e.g. deid.config.DeidRecipe
     if options is not None:
         disable_skip = disable_skip or options.disable_skip
     extra = {name: FunctionSpec(name, func, False) for name, func in (functions or {}).items()}

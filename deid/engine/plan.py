@@ -49,6 +49,7 @@ from deid.engine.changelog import Change, ChangeLog, RuleRef, format_tag
 from deid.engine.context import MISSING, Context
 from deid.engine.functions import FunctionSpec, get_function, parse_extras
 from deid.engine.jitter import parse_days, shift_value
+from deid.engine.rawscan import scan_sequence
 from deid.engine.selectors import ElementKey, Selector, static_match
 from deid.engine.values import ValueConversionError, check_value, convert_value
 from deid.engine.walk import Field, is_sequence, keyword_of, private_creator, tag_string
@@ -358,6 +359,9 @@ class Plan:
 class _Run:
     """State of one :meth:`Plan.apply`."""
 
+    #: Scan undecoded sequences before decoding them (tests turn it off to compare).
+    scan = True
+
     def __init__(self, plan: Plan, ds: Dataset, ctx: Context, strip: bool, private: bool):
         self.plan = plan
         self.ds = ds
@@ -392,6 +396,7 @@ class _Run:
         memo_get = plan._memo.get
         needs_vr = plan._needs_vr
         can_prune, remove_always, rj = plan._can_prune, plan._remove_always, plan._rj
+
         meta = getattr(ds, "file_meta", None)
         tops: list[tuple[Dataset, bool]] = [(ds, False)]
         if meta is not None:
@@ -408,6 +413,17 @@ class _Run:
         self.kept = kept
         skip = plan.skip | kept if kept else plan.skip
         needs_all = bool(plan._dynamic)
+        scan_ok = not needs_all and not self.private and self.scan
+
+        def visit(prefix: str, tag: int, vr: str, creator: str | None) -> bool | None:
+            if tag in skip:
+                return None
+            key = (prefix, tag, creator, vr if needs_vr else None)
+            sels = memo_get(key)
+            if sels is None:
+                sels = decide(ElementKey(*key))
+            return bool(sels)
+
         strip, private = self.strip, self.private
         top_present: dict[int, _Entry] = {}
         queue: deque[tuple[Dataset, str | None, str | None, tuple[_Entry, ...], bool,
@@ -466,6 +482,16 @@ class _Run:
                 if sq and can_prune and any(x in remove_always for x in sels) \
                         and not any(x in rj for x in sels):
                     sq = False  # removed for certain: no need to look inside
+                if (
+                    sq
+                    and scan_ok
+                    and type(raw) is RawDataElement
+                    and raw.value is not None
+                    and raw.is_implicit_VR is False
+                    and raw.is_little_endian
+                    and scan_sequence(raw.value, name, visit)
+                ):
+                    sq = False  # nothing inside can be selected: leave it undecoded
                 if sq:
                     # remember the undecoded sequence: if nothing inside changes, it goes back
                     # into the dataset as it was read (written byte for byte, and faster)

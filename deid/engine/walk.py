@@ -139,7 +139,7 @@ def keyword_of(tag: int) -> str:
     kw = _KEYWORDS.get(tag)
     if kw is None:
         kw = keyword_for_tag(tag) if dictionary_has_tag(tag) else ""
-        _KEYWORDS[tag] = kw
+        _KEYWORDS[int(tag)] = kw
     return kw
 
 

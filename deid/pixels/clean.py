@@ -34,8 +34,9 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 from pydicom import uid as _uid
@@ -45,7 +46,7 @@ from deid._optional import require
 from deid.errors import DeidError
 from deid.pixels.regions import Region, frame_mask
 
-__all__ = ["CleanError", "CleanResult", "clean_dataset", "touched_frames", "frame_count"]
+__all__ = ["CleanError", "CleanResult", "clean_dataset", "frame_count", "touched_frames"]
 
 
 class CleanError(DeidError):
@@ -215,6 +216,24 @@ def _attrs(ds: Dataset) -> tuple[int, int, int, int, int, int, str]:
     return rows, cols, spp, bits, stored, rep, pi
 
 
+#: Above this size the output buffer is stored as is (no ``bytes`` copy of the whole volume).
+_NO_COPY_THRESHOLD = 1 << 26
+
+
+def _set_pixel_bytes(ds: Dataset, buf: bytearray) -> None:
+    """Store ``buf`` as Pixel Data; large buffers are kept without a second full copy.
+
+    pydicom turns a ``bytearray`` given to ``ds.PixelData = ...`` into a list of numbers, so a
+    large buffer is placed on the element directly (pydicom reads and writes it like bytes).
+    """
+    if len(buf) < _NO_COPY_THRESHOLD:
+        ds.PixelData = bytes(buf)
+        return
+    if "PixelData" not in ds:
+        ds.PixelData = b""
+    ds["PixelData"]._value = buf
+
+
 def _clean_native(ds: Dataset, masks: list, fill: Any, ts: _uid.UID) -> int:
     rows, cols, spp, bits, stored, rep, pi = _attrs(ds)
     frames = len(masks)
@@ -264,7 +283,7 @@ def _clean_native(ds: Dataset, masks: list, fill: Any, ts: _uid.UID) -> int:
             for s in range(spp):
                 frame[s][m] = vec[s]
         masked += int(m.sum())
-    ds.PixelData = bytes(buf) if len(buf) < (1 << 26) else buf
+    _set_pixel_bytes(ds, buf)
     return masked
 
 
@@ -285,8 +304,9 @@ def _decode_to_native(ds: Dataset, masks: list, fill: Any, ts: _uid.UID) -> tupl
                 arr = arr.copy()
             samples = int(meta.get("samples_per_pixel", 1))
             pi_out = str(meta.get("photometric_interpretation", ""))
-            vec = _fill_vector(fill, samples, pi_out.startswith("YBR"),
-                               int(meta.get("bits_stored", 8)))
+            vec = _fill_vector(
+                fill, samples, pi_out.startswith("YBR"), int(meta.get("bits_stored", 8))
+            )
             arr[m] = vec
             masked += int(m.sum())
         data = np.ascontiguousarray(arr, dtype=arr.dtype.newbyteorder("<")).tobytes()
@@ -297,14 +317,21 @@ def _decode_to_native(ds: Dataset, masks: list, fill: Any, ts: _uid.UID) -> tupl
         del arr, data
     if out is None:
         raise CleanError("(7FE0,0010) PixelData contains no frames")
-    itemsize = size // max(int(meta.get("rows", 1)) * int(meta.get("columns", 1))
-                           * int(meta.get("samples_per_pixel", 1)), 1)
-    pi_out = str(getattr(meta.get("photometric_interpretation"), "value",
-                         meta.get("photometric_interpretation")))
+    itemsize = size // max(
+        int(meta.get("rows", 1))
+        * int(meta.get("columns", 1))
+        * int(meta.get("samples_per_pixel", 1)),
+        1,
+    )
+    pi_out = str(
+        getattr(
+            meta.get("photometric_interpretation"), "value", meta.get("photometric_interpretation")
+        )
+    )
     lossy_before = str(ds.get("LossyImageCompression") or "").strip() == "01"
     if len(out) % 2:
         out.append(0)
-    ds.PixelData = bytes(out) if len(out) < (1 << 26) else out
+    _set_pixel_bytes(ds, out)
     elem = ds["PixelData"]
     elem.VR = "OB" if itemsize == 1 else "OW"
     elem.is_undefined_length = False
@@ -427,7 +454,7 @@ def _reencode(ds: Dataset, masks: list, fill: Any, ts: _uid.UID) -> int:
     if seen != frames:
         raise CleanError(f"(7FE0,0010) PixelData has {seen} frames, {frames} expected")
     data, table = output.finish()
-    ds.PixelData = bytes(data) if len(data) < (1 << 26) else data
+    _set_pixel_bytes(ds, data)
     elem = ds["PixelData"]
     elem.VR = "OB"
     elem.is_undefined_length = True
@@ -441,20 +468,37 @@ def _reencode(ds: Dataset, masks: list, fill: Any, ts: _uid.UID) -> int:
 
 
 def _can_reencode(ts: _uid.UID, pi: str) -> bool:
+    """True when touched frames can be re-encoded losslessly in syntax ``ts``."""
     if ts not in _REENCODE:
         return False
-    if ts in (_uid.JPEG2000, _uid.JPEG2000Lossless) and pi not in (
-        "MONOCHROME1", "MONOCHROME2", "RGB", "YBR_RCT", "PALETTE COLOR"
-    ):
-        return False  # e.g. YBR_ICT cannot be written with a reversible transform
-    if ts == _uid.JPEG2000 and pi == "YBR_RCT":
-        return True
+    if ts in (_uid.JPEG2000, _uid.JPEG2000Lossless):
+        # a reversible code stream cannot carry YBR_ICT (irreversible colour transform)
+        return pi in ("MONOCHROME1", "MONOCHROME2", "RGB", "YBR_RCT", "PALETTE COLOR")
     return True
+
+
+def _dispatch(
+    ds: Dataset, masks: list, fill: Any, ts: _uid.UID, pi_in: str, target: str
+) -> tuple[str, int]:
+    if not ts.is_compressed and pi_in not in ("YBR_FULL_422", "YBR_PARTIAL_422"):
+        masked = _clean_native(ds, masks, fill, ts)
+        method = "native"
+    elif ts.is_compressed and target == "original" and _can_reencode(ts, pi_in):
+        try:
+            masked = _reencode(ds, masks, fill, ts)
+            method = "reencoded"
+        except _EncodeUnsupported:
+            masked, _ = _decode_to_native(ds, masks, fill, ts)
+            method = "decoded"
+    else:
+        masked, _ = _decode_to_native(ds, masks, fill, ts)
+        method = "decoded"
+    return method, masked
 
 
 def clean_dataset(
     ds: Dataset,
-    regions: Sequence[Region],
+    regions: Sequence[Region] | Any,
     *,
     fill: int | Sequence[int] = 0,
     target: str = "original",
@@ -465,8 +509,9 @@ def clean_dataset(
     ----------
     ds : pydicom.dataset.Dataset
         A dataset with Pixel Data and a file meta (the transfer syntax is read from it).
-    regions : sequence of Region
-        Applied in order; see :mod:`deid.pixels.regions`.
+    regions : sequence of Region, or a Detection
+        Applied in order; see :mod:`deid.pixels.regions`. Anything with a ``regions``
+        attribute (a :class:`~deid.pixels.detect.Detection`) is accepted as well.
     fill : int or sequence of int
         Stored value written into removed pixels (one per sample for colour; a single grey level
         is converted for YBR data so that it decodes to that grey).
@@ -491,6 +536,9 @@ def clean_dataset(
     >>> clean_dataset(Dataset(), [Region.whole()]).method
     'untouched'
     """
+    if hasattr(regions, "regions"):
+        regions = regions.regions
+    regions = tuple(regions)
     if target not in ("original", "native"):
         raise CleanError(f"target must be 'original' or 'native', not {target!r}")
     ts = _syntax(ds)
@@ -506,19 +554,12 @@ def clean_dataset(
     touched = tuple(i for i, m in enumerate(masks) if m is not None)
     if not touched:
         return untouched
-    if not ts.is_compressed and pi_in not in ("YBR_FULL_422", "YBR_PARTIAL_422"):
-        masked = _clean_native(ds, masks, fill, ts)
-        method = "native"
-    elif ts.is_compressed and target == "original" and _can_reencode(ts, pi_in):
-        try:
-            masked = _reencode(ds, masks, fill, ts)
-            method = "reencoded"
-        except _EncodeUnsupported:
-            masked, _ = _decode_to_native(ds, masks, fill, ts)
-            method = "decoded"
-    else:
-        masked, _ = _decode_to_native(ds, masks, fill, ts)
-        method = "decoded"
+    try:
+        method, masked = _dispatch(ds, masks, fill, ts, pi_in, target)
+    except DeidError:
+        raise
+    except (ValueError, RuntimeError, KeyError, IndexError, TypeError, EOFError) as exc:
+        raise CleanError(f"(7FE0,0010) PixelData ({ts.name}) cannot be masked: {exc}") from exc
     return CleanResult(
         method,
         frames,

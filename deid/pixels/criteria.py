@@ -18,14 +18,15 @@ False
 from __future__ import annotations
 
 import re
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from pydicom.dataset import Dataset
 
 from deid.errors import DeidError
 from deid.recipe.ast import FILTERS, VALUE_FILTERS
 
-__all__ = ["FilterError", "field_value", "apply_filter", "evaluate_group"]
+__all__ = ["FilterError", "apply_filter", "evaluate_group", "field_value"]
 
 
 class FilterError(DeidError, ValueError):
@@ -71,7 +72,7 @@ def field_value(ds: Dataset, field: str) -> Any:
         return ds.get(tag)
     try:
         return ds.get(field)
-    except Exception:  # pragma: no cover - pydicom raises on odd keywords in some versions
+    except (AttributeError, KeyError, TypeError, ValueError):  # odd keywords
         return None
 
 

@@ -26,8 +26,9 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from pydicom.dataset import Dataset
 
@@ -35,7 +36,7 @@ from deid.pixels.criteria import FilterError, apply_filter, evaluate_group
 from deid.pixels.regions import Region, RegionError, parse_spec
 from deid.recipe.ast import NOVALUE_FILTERS, Coordinate, FilterGroup, Label, Recipe, Span
 
-__all__ = ["Match", "Detection", "detect", "extract_coordinates", "as_filter_groups"]
+__all__ = ["Detection", "Match", "as_filter_groups", "detect", "extract_coordinates"]
 
 _REGION_FIELDS = (
     "RegionLocationMinX0",

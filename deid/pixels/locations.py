@@ -20,15 +20,16 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 from pydicom.dataset import Dataset
 
 from deid.errors import DeidError
 from deid.pixels.regions import Region
 
-__all__ = ["SquareArea", "PIILocation", "PIILocationList", "LocationError"]
+__all__ = ["LocationError", "PIILocation", "PIILocationList", "SquareArea"]
 
 
 class LocationError(DeidError, ValueError):

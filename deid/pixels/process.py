@@ -20,8 +20,9 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from pydicom.dataset import Dataset
 
@@ -182,7 +183,7 @@ def process_pixels(
         locations = PIILocationList(locations)
     matched_locations = tuple(locations.get_locations(ds)) if locations is not None else ()
     regions = detection.regions + tuple(r for loc in matched_locations for r in loc.regions())
-    base = dict(regions=regions, detection=detection, locations=matched_locations)
+    base = {"regions": regions, "detection": detection, "locations": matched_locations}
 
     if "PixelData" not in ds:
         return PixelOutcome("untouched", "no Pixel Data", **base)
@@ -192,7 +193,8 @@ def process_pixels(
         return PixelOutcome("rejected", str(exc), **base)
     if not touched:
         blacklisted = [
-            m for m in detection.matches
+            m
+            for m in detection.matches
             if m.group.lower() in {g.lower() for g in options.reject_groups}
         ]
         if blacklisted:

@@ -17,14 +17,14 @@ array([[1, 1, 1, 1, 1],
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 import numpy as np
 
 from deid.errors import DeidError
 
-__all__ = ["RegionError", "Region", "parse_spec", "removal_mask", "frame_mask"]
+__all__ = ["Region", "RegionError", "frame_mask", "parse_spec", "removal_mask"]
 
 
 class RegionError(DeidError, ValueError):
@@ -58,7 +58,7 @@ class Region:
     @classmethod
     def whole(
         cls, keep: bool = False, source: str = "", frames: tuple[int, ...] | None = None
-    ) -> "Region":
+    ) -> Region:
         """Return the whole-frame region (upstream's ``coordinates all``).
 
         Examples

@@ -130,7 +130,8 @@ def test_save_png_writes_a_valid_png(cat, write_recipe, tmp_path):
     client.detect(cat)
     client.clean()
     path = client.save_png()
-    data = open(path, "rb").read()
+    with open(path, "rb") as handle:
+        data = handle.read()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
     ds = pydicom.dcmread(cat, stop_before_pixels=True)

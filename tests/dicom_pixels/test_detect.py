@@ -101,8 +101,9 @@ def test_from_regions_not_cached_between_images():
     assert first["results"][-1]["coordinates"] != second["results"][-1]["coordinates"]
     # the recipe dict still holds the from: spec
     graylist = recipe.get_filters("graylist")
-    assert any(c[1] == "from:SequenceOfUltrasoundRegions" for lab in graylist
-               for c in lab["coordinates"])
+    assert any(
+        c[1] == "from:SequenceOfUltrasoundRegions" for lab in graylist for c in lab["coordinates"]
+    )
 
 
 def test_evaluate_group_and_extract_coordinates():

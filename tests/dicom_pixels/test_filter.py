@@ -19,8 +19,19 @@ def ds():
 
 
 def test_no_monkey_patching():
-    for name in ("equals", "notEquals", "missing", "empty", "contains", "notContains", "matches",
-                 "startsWith", "endsWith", "equalsBase", "compareBase"):
+    for name in (
+        "equals",
+        "notEquals",
+        "missing",
+        "empty",
+        "contains",
+        "notContains",
+        "matches",
+        "startsWith",
+        "endsWith",
+        "equalsBase",
+        "compareBase",
+    ):
         assert not hasattr(Dataset, name)
 
 

@@ -74,3 +74,11 @@ def test_group_lines_compiled() -> None:
 
 def test_rule_text() -> None:
     assert rule_text(act("ADD", kw("PatientID"), lit("X"))) == "ADD PatientID X"
+
+
+def test_accepts_objects_with_to_recipe() -> None:
+    class Holder:
+        def to_recipe(self) -> Recipe:
+            return Recipe(header=(act("REMOVE", kw("PatientID")),))
+
+    assert [a.action for a in compile_plan(Holder()).actions] == ["REMOVE"]

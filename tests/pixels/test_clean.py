@@ -7,8 +7,8 @@ import pydicom
 import pytest
 from pydicom.encaps import generate_fragmented_frames
 from pydicom.uid import (
-    ExplicitVRLittleEndian,
     JPEG2000,
+    ExplicitVRLittleEndian,
     JPEG2000Lossless,
     JPEGBaseline8Bit,
     JPEGLSLossless,
@@ -18,7 +18,7 @@ from pydicom.uid import (
 from deid.pixels.clean import CleanError, clean_dataset, frame_count, touched_frames
 from deid.pixels.regions import Region
 
-from .conftest import frames_of, make_image, roundtrip, bundled
+from .conftest import bundled, frames_of, make_image, roundtrip
 
 BOX = Region(2, 3, 7, 9)
 
@@ -83,8 +83,9 @@ def test_pydicom_files_every_syntax(name, method, syntax):
     check_masked(before, out.pixel_array, ds)
     assert result.frames_touched == tuple(range(frame_count(ds)))
     if method == "decoded":
-        assert out.get("LossyImageCompression") == ("01" if lossy_in else out.get(
-            "LossyImageCompression"))
+        assert out.get("LossyImageCompression") == (
+            "01" if lossy_in else out.get("LossyImageCompression")
+        )
         assert "PixelData" in out and not out["PixelData"].is_undefined_length
         if int(out.SamplesPerPixel) == 3:
             assert out.PhotometricInterpretation == "RGB"
@@ -103,16 +104,16 @@ def test_jpeg_baseline_marks_lossy_compression():
 @pytest.mark.parametrize(
     "kwargs",
     [
-        dict(bits=8),
-        dict(bits=16),
-        dict(bits=16, signed=True),
-        dict(bits=32),
-        dict(samples=3, planar=0),
-        dict(samples=3, planar=1),
-        dict(samples=3, planar=1, bits=16),
-        dict(frames=4),
-        dict(frames=3, samples=3, planar=1),
-        dict(photometric="MONOCHROME1"),
+        {"bits": 8},
+        {"bits": 16},
+        {"bits": 16, "signed": True},
+        {"bits": 32},
+        {"samples": 3, "planar": 0},
+        {"samples": 3, "planar": 1},
+        {"samples": 3, "planar": 1, "bits": 16},
+        {"frames": 4},
+        {"frames": 3, "samples": 3, "planar": 1},
+        {"photometric": "MONOCHROME1"},
     ],
 )
 def test_native_layouts(kwargs):
@@ -155,7 +156,11 @@ def test_untouched_is_never_decoded_and_byte_identical(monkeypatch):
         raise AssertionError("decoded")
 
     monkeypatch.setattr("pydicom.pixels.get_decoder", boom)
-    for regions in ([], [Region(5000, 5000, 6000, 6000)], [Region.whole(), Region.whole(keep=True)]):
+    for regions in (
+        [],
+        [Region(5000, 5000, 6000, 6000)],
+        [Region.whole(), Region.whole(keep=True)],
+    ):
         result = clean_dataset(ds, regions)
         assert result.method == "untouched"
         assert ds.PixelData is raw
@@ -173,14 +178,14 @@ def test_untouched_frames_keep_original_fragments(extended):
     ds = _rle_multiframe(extended=extended)
     before = ds.pixel_array.copy()
     eot = (ds.ExtendedOffsetTable, ds.ExtendedOffsetTableLengths) if extended else None
-    original = list(generate_fragmented_frames(ds.PixelData, number_of_frames=3,
-                                               extended_offsets=eot))
+    original = list(
+        generate_fragmented_frames(ds.PixelData, number_of_frames=3, extended_offsets=eot)
+    )
     result = clean_dataset(ds, [Region(0, 0, 4, 4, frames=(1,))])
     assert result.method == "reencoded" and result.frames_touched == (1,)
     assert ("ExtendedOffsetTable" in ds) is extended
     eot = (ds.ExtendedOffsetTable, ds.ExtendedOffsetTableLengths) if extended else None
-    after = list(generate_fragmented_frames(ds.PixelData, number_of_frames=3,
-                                            extended_offsets=eot))
+    after = list(generate_fragmented_frames(ds.PixelData, number_of_frames=3, extended_offsets=eot))
     assert after[0] == original[0] and after[2] == original[2]
     assert after[1] != original[1]
     out = roundtrip(ds).pixel_array
@@ -257,3 +262,69 @@ def test_missing_codec_names_the_extra(monkeypatch):
     monkeypatch.setattr(clean_mod, "require", fake_require)
     with pytest.raises(MissingExtraError, match=r"deid\[pixels\]"):
         clean_dataset(ds, [BOX])
+
+
+def test_accepts_a_detection():
+    from deid.pixels.detect import Detection, Match
+
+    ds = make_image(rows=12, cols=10)
+    match = Match("g", "L", "", [[0, "2,3,7,9"]], (BOX,), span=None)
+    result = clean_dataset(ds, Detection((match,)))
+    assert result.pixels_masked == 30
+
+
+def test_encapsulated_frame_count_mismatch_is_an_error():
+    ds = _rle_multiframe(frames=2)
+    ds.NumberOfFrames = 3
+    with pytest.raises(CleanError, match="2 frames, 3 expected"):
+        clean_dataset(ds, [BOX])
+
+
+def test_corrupt_compressed_data_is_a_clean_error():
+    ds = _rle_multiframe(frames=1)
+    ds.PixelData = ds.PixelData[:40] + b"\xff" * 16
+    with pytest.raises(CleanError, match="RLE Lossless"):
+        clean_dataset(ds, [BOX])
+
+
+@pytest.mark.parametrize("how", ["native", "reencoded", "decoded"])
+def test_large_outputs_stored_without_copy_still_write(monkeypatch, how):
+    from deid.pixels import clean as clean_mod
+
+    monkeypatch.setattr(clean_mod, "_NO_COPY_THRESHOLD", 0)
+    ds = make_image(rows=12, cols=10, frames=2, bits=16)
+    if how != "native":
+        ds.compress(RLELossless, generate_instance_uid=False)
+    before = ds.pixel_array.copy()
+    result = clean_dataset(ds, [BOX], target="native" if how == "decoded" else "original")
+    assert result.method == how
+    assert isinstance(ds.PixelData, bytearray)
+    check_masked(before, roundtrip(ds).pixel_array, ds)
+
+
+def test_dicom_cookie_jpeg_baseline():
+    from .conftest import deid_data_dir
+
+    ds = pydicom.dcmread(deid_data_dir() / "dicom-cookies" / "image3.dcm")
+    assert ds.file_meta.TransferSyntaxUID == JPEGBaseline8Bit
+    before = ds.pixel_array.copy()
+    region = Region(100, 50, 900, 300)
+    result = clean_dataset(ds, [region])
+    assert result.method == "decoded" and result.photometric_out == "RGB"
+    out = roundtrip(ds)
+    assert out.LossyImageCompression == "01"
+    after = out.pixel_array
+    m = np.zeros(before.shape[:2], bool)
+    m[50:300, 100:900] = True
+    assert not after[m].any() and np.array_equal(after[~m], before[~m])
+
+
+def test_ultrasound_multiframe_native_rgb():
+    from .conftest import deid_data_dir
+
+    ds = pydicom.dcmread(deid_data_dir() / "ultrasounds" / "ultrasound-multiframe.dcm")
+    before = ds.pixel_array.copy()
+    result = clean_dataset(ds, [Region(0, 0, 800, 30)])
+    assert result.method == "native" and len(result.frames_touched) == 30
+    after = roundtrip(ds).pixel_array
+    assert not after[:, :30].any() and np.array_equal(after[:, 30:], before[:, 30:])

@@ -105,8 +105,10 @@ def test_evaluate_group_rejects_unknown_operator():
         evaluate_group([True, "xor", False])
 
 
-@given(st.lists(st.booleans(), min_size=1, max_size=8), st.lists(st.sampled_from(["and", "or"]),
-       min_size=7, max_size=7))
+@given(
+    st.lists(st.booleans(), min_size=1, max_size=8),
+    st.lists(st.sampled_from(["and", "or"]), min_size=7, max_size=7),
+)
 def test_evaluate_group_matches_reference_fold(values, ops):
     flags: list = [values[0]]
     expected = values[0]

@@ -61,12 +61,17 @@ def ds():
 
 
 def test_single_match_shape_and_reason(ds):
-    g = group("graylist", label("L", [line(crit("contains", "Modality", "US"))], [box(0, 0, 10, 5)]))
+    g = group(
+        "graylist", label("L", [line(crit("contains", "Modality", "US"))], [box(0, 0, 10, 5)])
+    )
     assert detect(ds, [g]).as_upstream() == {
         "flagged": True,
         "results": [
-            {"reason": " Modality contains US", "group": "graylist",
-             "coordinates": [[0, "0,0,10,5"]]}
+            {
+                "reason": " Modality contains US",
+                "group": "graylist",
+                "coordinates": [[0, "0,0,10,5"]],
+            }
         ],
     }
 
@@ -86,8 +91,10 @@ def test_reason_uses_last_line_with_operator_and_inner_operators(ds):
 def test_lines_are_anded_and_leading_operator_ignored(ds):
     lab = label(
         "L",
-        [line(crit("contains", "Modality", "CT")), line(crit("contains", "Manufacturer", "GE"),
-                                                          operator="or")],
+        [
+            line(crit("contains", "Modality", "CT")),
+            line(crit("contains", "Manufacturer", "GE"), operator="or"),
+        ],
         [box(0, 0, 1, 1)],
     )
     assert not detect(ds, [group("g", lab)]).flagged
@@ -97,27 +104,43 @@ def test_lines_are_anded_and_leading_operator_ignored(ds):
 
 def test_inner_operators_fold_left_to_right(ds):
     # a || b + c  ==  (a or b) and c
-    lab = label("L", [line(crit("contains", "Modality", "US"), crit("contains", "Modality", "MR"),
-                           crit("contains", "Manufacturer", "Siemens"), inner=("or", "and"))])
+    lab = label(
+        "L",
+        [
+            line(
+                crit("contains", "Modality", "US"),
+                crit("contains", "Modality", "MR"),
+                crit("contains", "Manufacturer", "Siemens"),
+                inner=("or", "and"),
+            )
+        ],
+    )
     assert not detect(ds, [group("g", lab)]).flagged
 
 
 def test_all_groups_and_labels_evaluated_whitelist_counts(ds):
     g1 = group("whitelist", label("clean", [line(crit("contains", "Modality", "US"))]))
-    g2 = group("graylist", label("a", [line(crit("present", "Rows"))], [box(0, 0, 2, 2)]),
-               label("b", [line(crit("present", "Columns"))], [box(5, 5, 6, 6)]))
+    g2 = group(
+        "graylist",
+        label("a", [line(crit("present", "Rows"))], [box(0, 0, 2, 2)]),
+        label("b", [line(crit("present", "Columns"))], [box(5, 5, 6, 6)]),
+    )
     det = detect(ds, Recipe(filters=(g1, g2)))
     assert det.flagged
-    assert [(m.group, m.label) for m in det.matches] == [("whitelist", "clean"), ("graylist", "a"),
-                                                         ("graylist", "b")]
+    assert [(m.group, m.label) for m in det.matches] == [
+        ("whitelist", "clean"),
+        ("graylist", "a"),
+        ("graylist", "b"),
+    ]
     assert [r.spec() for r in det.regions] == ["0,0,2,2", "5,5,6,6"]
 
 
 def test_label_without_criteria_always_matches_and_reuses_reason(ds):
     first = label("Blank", [], [Coordinate("coordinates", False, "all", NO_SPAN, text="all")])
     det = detect(ds, [group("graylist", first)])  # upstream crashed here; deid does not
-    assert det.as_upstream()["results"] == [{"reason": "", "group": "graylist",
-                                             "coordinates": [[0, "all"]]}]
+    assert det.as_upstream()["results"] == [
+        {"reason": "", "group": "graylist", "coordinates": [[0, "all"]]}
+    ]
     before = label("x", [line(crit("present", "Rows"))])
     det = detect(ds, [group("g", before, first)])
     assert det.as_upstream()["results"][1]["reason"] == " Rows present "
@@ -128,9 +151,14 @@ def test_label_without_criteria_or_coordinates_never_matches(ds):
 
 
 def test_from_coordinates_are_per_image_and_recipe_untouched(ds):
-    from_coord = Coordinate("keepcoordinates", True, "from", NO_SPAN,
-                            from_field="SequenceOfUltrasoundRegions",
-                            text="from:SequenceOfUltrasoundRegions")
+    from_coord = Coordinate(
+        "keepcoordinates",
+        True,
+        "from",
+        NO_SPAN,
+        from_field="SequenceOfUltrasoundRegions",
+        text="from:SequenceOfUltrasoundRegions",
+    )
     lab = label("US", [line(crit("present", "SequenceOfUltrasoundRegions"))], [from_coord])
     groups = [group("graylist", lab)]
     a, b = Dataset(), Dataset()

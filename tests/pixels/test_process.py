@@ -26,8 +26,11 @@ def box(x0, y0, x1, y1, keep=False):
     return Coordinate("coordinates", keep, "box", NO_SPAN, box=(x0, y0, x1, y1))
 
 
-OT_BOX = [FilterGroup("graylist", (label("OT box", [("equals", "Modality", "OT")],
-                                         [box(0, 0, 4, 2)]),), NO_SPAN)]
+OT_BOX = [
+    FilterGroup(
+        "graylist", (label("OT box", [("equals", "Modality", "OT")], [box(0, 0, 4, 2)]),), NO_SPAN
+    )
+]
 
 
 def test_untouched_keeps_pixel_bytes():
@@ -70,8 +73,11 @@ def test_burned_in_set_to_no_only_after_cleaning():
     ds.BurnedInAnnotation = "YES"
     assert process_pixels(ds, OT_BOX).status == "cleaned"
     assert ds.BurnedInAnnotation == "NO"
-    keep_only = [FilterGroup("g", (label("k", [("present", "Rows", None)],
-                                         [box(0, 0, 2, 2, keep=True)]),), NO_SPAN)]
+    keep_only = [
+        FilterGroup(
+            "g", (label("k", [("present", "Rows", None)], [box(0, 0, 2, 2, keep=True)]),), NO_SPAN
+        )
+    ]
     ds2 = make_image()
     ds2.BurnedInAnnotation = "YES"
     assert process_pixels(ds2, keep_only).status == "rejected"  # keeping is not covering
@@ -90,8 +96,11 @@ def test_suspect_modalities_and_callable():
 
 
 def test_blacklist_match_without_coordinates_rejects():
-    black = [FilterGroup("blacklist", (label("No ImageType", [("missing", "ImageType", None)],
-                                             []),), NO_SPAN)]
+    black = [
+        FilterGroup(
+            "blacklist", (label("No ImageType", [("missing", "ImageType", None)], []),), NO_SPAN
+        )
+    ]
     ds = make_image()
     outcome = process_pixels(ds, black)
     assert outcome.status == "rejected" and "No ImageType" in outcome.reason
@@ -101,8 +110,9 @@ def test_blacklist_match_without_coordinates_rejects():
 def test_locations_feed_the_same_masking():
     ds = make_image(rows=6, cols=8)
     ds.BurnedInAnnotation = "YES"
-    locations = PIILocationList([PIILocation([SquareArea(1, 1, 2, 2)],
-                                             criterion=lambda d: d.Columns == 8, comment="c8")])
+    locations = PIILocationList(
+        [PIILocation([SquareArea(1, 1, 2, 2)], criterion=lambda d: d.Columns == 8, comment="c8")]
+    )
     outcome = process_pixels(ds, None, locations=locations)
     assert outcome.status == "cleaned" and outcome.flagged
     assert "PII location c8" in outcome.reason
@@ -147,8 +157,10 @@ def test_ultrasound_recipe_on_deid_data_blanks_outside_regions():
     outcome = process_pixels(ds, recipe)
     assert outcome.status == "cleaned"
     assert ds.BurnedInAnnotation == "NO"
-    x0, y0, x1, y1 = (int(v) for v in outcome.detection.as_upstream()["results"][-1][
-        "coordinates"][0][1][0].split(","))
+    x0, y0, x1, y1 = (
+        int(v)
+        for v in outcome.detection.as_upstream()["results"][-1]["coordinates"][0][1][0].split(",")
+    )
     after = roundtrip(ds).pixel_array
     keep = np.zeros(before.shape, bool)
     keep[y0:y1, x0:x1] = True

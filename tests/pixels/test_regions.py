@@ -53,8 +53,13 @@ def test_frame_restricted_regions():
 
 @given(
     st.lists(
-        st.tuples(st.integers(-3, 12), st.integers(-3, 12), st.integers(-3, 12),
-                  st.integers(-3, 12), st.booleans()),
+        st.tuples(
+            st.integers(-3, 12),
+            st.integers(-3, 12),
+            st.integers(-3, 12),
+            st.integers(-3, 12),
+            st.booleans(),
+        ),
         max_size=6,
     )
 )

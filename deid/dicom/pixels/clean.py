@@ -90,9 +90,7 @@ def _apply_mask(arr: np.ndarray, remove: np.ndarray, samples: int, frames: int) 
     out = arr.copy()
     if not remove.any():
         return out
-    if out.ndim == 2:
-        out[remove] = 0
-    elif out.ndim == 3 and samples > 1 and frames == 1:
+    if out.ndim == 2 or out.ndim == 3 and samples > 1 and frames == 1:
         out[remove] = 0
     else:
         out[:, remove] = 0
@@ -243,7 +241,7 @@ class DicomCleaner:
         Returns None with a warning when :meth:`detect` was not called.
         """
         if self.results is None or self.dicom_file is None:
-            bot.warning("Use %s.detect() with a dicom file to find coordinates first." % self)
+            bot.warning(f"Use {self}.detect() with a dicom file to find coordinates first.")
             return None
         ds = load_dicom(self.dicom_file, force=self.force)
         arr, self._photometric = _decode(ds, fix_interpretation, pixel_data_attribute)
@@ -261,9 +259,11 @@ class DicomCleaner:
         if folder is None:
             folder = self.output_folder = tempfile.mkdtemp(prefix="deid-clean-")
         os.makedirs(folder, mode=mode, exist_ok=True)
-        name = getattr(self.dicom_file, "filename", None) if isinstance(
-            self.dicom_file, Dataset
-        ) else self.dicom_file
+        name = (
+            getattr(self.dicom_file, "filename", None)
+            if isinstance(self.dicom_file, Dataset)
+            else self.dicom_file
+        )
         base = os.path.basename(str(name)) if name else "image"
         for ext in (".dcm", ".dicom"):
             if base.lower().endswith(ext):
@@ -275,7 +275,7 @@ class DicomCleaner:
             bot.warning(f"image_type {image_type!r} is not available; use 'cleaned'.")
             return False
         if self.cleaned is None:
-            bot.warning("Use %s.clean() before saving." % self)
+            bot.warning(f"Use {self}.clean() before saving.")
             return False
         return True
 
@@ -346,9 +346,7 @@ class DicomCleaner:
         except (NotImplementedError, ValueError):
             encoder = None
         if encoder is None or not encoder.is_available:
-            bot.warning(
-                f"no encoder for {target.name}; writing Explicit VR Little Endian instead"
-            )
+            bot.warning(f"no encoder for {target.name}; writing Explicit VR Little Endian instead")
             return
         try:
             ds.compress(encode_as, generate_instance_uid=False, **options)

@@ -26,11 +26,11 @@ from deid.recipe.ast import Recipe
 
 __all__ = [
     "DeidRecipe",
-    "has_burned_pixels",
-    "_has_burned_pixels_single",
     "_has_burned_pixels_multi",
+    "_has_burned_pixels_single",
     "evaluate_group",
     "extract_coordinates",
+    "has_burned_pixels",
 ]
 
 
@@ -132,10 +132,14 @@ def _has_burned_pixels_multi(dicom_files: list[Any], force: bool = True, deid: A
     groups = as_filter_groups(recipe)
     decision: dict[str, Any] = {"clean": [], "flagged": {}}
     for item in dicom_files:
-        result = _has_burned_pixels_single(item, force=force, deid=recipe) if groups else {
-            "flagged": False,
-            "results": [],
-        }
+        result = (
+            _has_burned_pixels_single(item, force=force, deid=recipe)
+            if groups
+            else {
+                "flagged": False,
+                "results": [],
+            }
+        )
         if result["flagged"]:
             decision["flagged"][_key(item)] = result
         else:
