@@ -32,6 +32,8 @@ import pydicom
 mode, src, dst = sys.argv[1:4]
 t0 = time.perf_counter()
 ds = pydicom.dcmread(src)
+import os
+after_read_mb = int(open("/proc/self/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 if mode == "deid":
     from deid.pixels import process_pixels
     from deid.recipe.ast import NO_SPAN, Coordinate, FilterGroup, Label
@@ -46,7 +48,8 @@ elif mode == "naive":
 ds.save_as(dst, enforce_file_format=False)
 elapsed = time.perf_counter() - t0
 peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({"mode": mode, "seconds": elapsed, "peak_mb": peak_kb / 1024}))
+print(json.dumps({"mode": mode, "seconds": elapsed, "peak_mb": peak_kb / 1024,
+                  "after_read_mb": after_read_mb}))
 """
 
 
@@ -133,7 +136,8 @@ def main(argv: list[str] | None = None) -> int:
         for mode, r in results.items():
             extra = r["peak_mb"] - bare["peak_mb"]
             print(
-                f"{mode:6s} peak RSS {r['peak_mb']:8.1f} MB  extra over bare {extra:8.1f} MB "
+                f"{mode:6s} after read {r['after_read_mb']:7.1f} MB  "
+                f"peak RSS {r['peak_mb']:8.1f} MB  extra over bare {extra:8.1f} MB "
                 f"({extra * 2**20 / decoded:5.2f} x decoded)  time {r['seconds']:6.2f} s "
                 f"({r['seconds'] / bare['seconds']:5.1f} x bare)"
             )
