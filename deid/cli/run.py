@@ -65,6 +65,26 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "else the shipped dicom recipe)",
     )
     release.add_argument("--force", action="store_true", help="read files without a preamble")
+    release.add_argument(
+        "--max-file-size",
+        default="2G",
+        metavar="SIZE",
+        help="files (and archive members) larger than this are reported failed, not read "
+        "(e.g. 512M, 4G; 0 = no limit; default 2G)",
+    )
+    release.add_argument(
+        "--no-zip",
+        dest="expand_zip",
+        action="store_false",
+        help="do not expand .zip inputs (by default each is expanded into a temporary folder "
+        "and written under OUTPUT/<archive name>/)",
+    )
+    release.add_argument(
+        "--max-archive-size",
+        default="16G",
+        metavar="SIZE",
+        help="most bytes one .zip input may expand to (default 16G)",
+    )
     release.add_argument("--pattern", default=None, help="only base names matching this glob")
     rep = p.add_argument_group("reports")
     rep.add_argument(
@@ -79,6 +99,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "-j", "--workers", type=int, default=None, help="worker processes (default: all cores)"
     )
     ex.add_argument("--scheduler", default=None, help="Dask scheduler address")
+    ex.add_argument(
+        "--chunksize",
+        type=int,
+        default=None,
+        help="files sent to a worker process at a time (default: chosen from the batch size)",
+    )
     bar = ex.add_mutually_exclusive_group()
     bar.add_argument("--progress", dest="progress", action="store_true", default=None)
     bar.add_argument("--no-progress", dest="progress", action="store_false")
@@ -141,6 +167,10 @@ def run(args: argparse.Namespace) -> int:
         force=args.force,
         progress=False if quiet else args.progress,
         on_record=on_record,
+        max_file_size=args.max_file_size,
+        expand_zip=args.expand_zip,
+        max_archive_size=args.max_archive_size,
+        chunksize=args.chunksize,
     )
     if args.json:
         emit(summary.as_dict(), True)

@@ -24,7 +24,13 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from deid.engine.changelog import RuleRef
-from deid.engine.functions import FunctionSpec, get_function
+from deid.engine.functions import (
+    FunctionArgumentError,
+    FunctionSpec,
+    check_arguments,
+    get_function,
+    parse_extras,
+)
 from deid.engine.plan import CompiledAction, GroupSpec, Plan
 from deid.engine.selectors import Selector, compile_selector
 from deid.engine.walk import skip_tags
@@ -60,6 +66,7 @@ def compile_plan(
     disable_skip: bool = False,
     post: Iterable[Callable[..., Any]] = (),
     options: EngineOptions | None = None,
+    pre: Iterable[Callable[..., Any]] = (),
 ) -> Plan:
     """Compile ``recipe`` into an immutable, picklable Plan.
 
@@ -77,6 +84,9 @@ def compile_plan(
         Leave nothing out (upstream ``disable_skip=True``).
     post : iterable of callables
         ``f(ds, context, changelog)`` run after the rules, in order.
+    pre : iterable of callables
+        ``f(ds, context)`` run before the rules read anything, in order (picklable callables if
+        the plan is to be pickled).
     options : EngineOptions, optional
         The same switches as one object (``disable_skip``).
 
@@ -140,6 +150,11 @@ def compile_plan(
                               f"({rule.text!r})")
             else:
                 unresolved.append((name, rule))
+            if value.kind == "deid_func" and name not in extra:
+                try:
+                    check_arguments(name, parse_extras(value.args))
+                except FunctionArgumentError as exc:
+                    errors.append(f"{where}: deid_func:{name}: {exc} ({rule.text!r})")
         if (
             action.action == "JITTER"
             and value is not None
@@ -182,4 +197,5 @@ def compile_plan(
         tuple(unresolved),
         tuple(post),
         tuple(recipe.sources),
+        tuple(pre),
     )

@@ -25,16 +25,21 @@ True
 
 from __future__ import annotations
 
+import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from pydicom.uid import generate_uid
 
 from deid.engine.jitter import parse_days, shift_value
+from deid.errors import DeidError
 
 __all__ = [
+    "FunctionArgumentError",
+    "check_arguments",
+    "check_uid_prefix",
     "BUILTINS",
     "FunctionSpec",
     "basic_uuid",
@@ -147,6 +152,64 @@ def _element(field: Any) -> Any:
     return getattr(field, "element", None)
 
 
+class FunctionArgumentError(DeidError, ValueError):
+    """A built-in function got an argument it cannot use (e.g. a UID prefix that is not one)."""
+
+
+def check_uid_prefix(prefix: Any) -> str:
+    """Return ``prefix`` if it can start a UID (digits and dots, ending in a dot, <= 54 chars).
+
+    Raises
+    ------
+    FunctionArgumentError
+        Naming the prefix and the rule it breaks.
+
+    Examples
+    --------
+    >>> check_uid_prefix("1.2.826.0.1.3680043.10.")
+    '1.2.826.0.1.3680043.10.'
+    >>> check_uid_prefix("1.2.3")  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    ...
+    deid.engine.functions.FunctionArgumentError: prefix '1.2.3' ...
+    """
+    text = str(prefix)
+    if len(text) > 54 or not _UID_PREFIX.fullmatch(text):
+        raise FunctionArgumentError(
+            f"prefix {text!r} is not a valid UID root: it needs digits separated by dots, no "
+            "leading zeros, a final dot and at most 54 characters (e.g. prefix=1.2.826.0.1.)"
+        )
+    return text
+
+
+_UID_PREFIX = re.compile(r"(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*\.")
+
+
+def check_arguments(name: str, args: Mapping[str, Any]) -> None:
+    """Check the ``k=v`` arguments of a ``deid_func:`` call that can be checked before a run.
+
+    Raises
+    ------
+    FunctionArgumentError
+        An argument a built-in function cannot use.
+
+    Examples
+    --------
+    >>> check_arguments("pydicom_uuid", {"prefix": "2.25."})
+    >>> check_arguments("jitter", {"days": "x"})  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    ...
+    deid.engine.functions.FunctionArgumentError: days='x' ...
+    """
+    if name == "pydicom_uuid" and args.get("prefix") is not None:
+        check_uid_prefix(args["prefix"])
+    if name == "jitter":
+        for key in ("days", "years"):
+            raw = args.get(key)
+            if raw is not None and not re.fullmatch(r"\s*[+-]?\d+\s*", str(raw)):
+                raise FunctionArgumentError(f"{key}={raw!r} is not a whole number")
+
+
 def _as_bool(value: Any) -> bool:
     if isinstance(value, str):
         return value.strip().lower() not in ("false", "0", "no", "")
@@ -205,6 +268,7 @@ def pydicom_uuid(item: Any = None, value: Any = None, field: Any = None, dicom: 
     original = None if element is None else element.value
     if prefix is None:
         prefix = "2.25."
+    prefix = check_uid_prefix(prefix)
     if original in (None, ""):
         return str(generate_uid(prefix=prefix))
     if context is not None and getattr(context, "key", None) is not None:

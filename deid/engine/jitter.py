@@ -26,6 +26,9 @@ __all__ = ["JitterResult", "jitter_timestamp", "parse_days", "shift_one", "shift
 
 _DA = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _DA_OLD = re.compile(r"^(\d{4})\.(\d{2})\.(\d{2})$")
+#: Dates written with dashes or slashes (``2013-12-10``, ``2013/12/10``), which upstream's
+#: parser reads too; the shifted value is written ``YYYYMMDD``.
+_DA_SEP = re.compile(r"^(\d{4})([-/])(\d{2})\2(\d{2})$")
 _DT = re.compile(
     r"^(\d{4})(\d{2})(\d{2})(?:(\d{2})(?:(\d{2})(?:(\d{2})(?:\.(\d{1,6}))?)?)?)?([+-]\d{4})?$"
 )
@@ -65,10 +68,15 @@ def parse_days(value: Any) -> int:
 
 def _date(text: str) -> _dt.date | None:
     m = _DA.match(text) or _DA_OLD.match(text)
-    if not m:
-        return None
+    if m:
+        year, month, day = m[1], m[2], m[3]
+    else:
+        m = _DA_SEP.match(text)
+        if not m:
+            return None
+        year, month, day = m[1], m[3], m[4]
     try:
-        return _dt.date(int(m[1]), int(m[2]), int(m[3]))
+        return _dt.date(int(year), int(month), int(day))
     except ValueError:
         return None
 
@@ -80,7 +88,12 @@ def _da(day: _dt.date) -> str:
 def _shift_dt(text: str, days: int) -> str | None:
     m = _DT.match(text)
     if not m:
-        return None
+        sep = _DA_SEP.match(text)
+        if not sep:
+            return None
+        m = _DT.match(f"{sep[1]}{sep[3]}{sep[4]}")
+        if not m:  # pragma: no cover - eight digits always match
+            return None
     try:
         frac = (m[7] or "").ljust(6, "0")
         when = _dt.datetime(

@@ -145,6 +145,46 @@ class _Entry:
         self.chain: tuple[list[Any], ...] = ()
 
 
+def _dictionary_vr(tag: int) -> str | None:
+    """The dictionary VR of a public tag when it is unambiguous (``US or SS`` gives None)."""
+    vr = _DICT_VR.get(tag, _UNSET)
+    if vr is _UNSET:
+        try:
+            vr = dictionary_VR(tag)
+        except KeyError:
+            vr = None
+        if vr is not None and (" " in vr or vr == "UN"):
+            vr = None
+        _DICT_VR[tag] = vr
+    return vr
+
+
+_DICT_VR: dict[int, Any] = {}
+
+
+def _light_uid(entry: _Entry) -> DataElement | None:
+    """A detached UI element read straight from its raw bytes (pydicom's conversion is slow).
+
+    Only for undecoded UI values that are plain ASCII; anything else returns None.
+    """
+    parent = entry.parent
+    assert parent is not None
+    raw = parent._dict.get(entry.tag)
+    if type(raw) is not RawDataElement or raw.value is None:
+        return None
+    vr = raw.VR
+    if vr is None:
+        vr = _dictionary_vr(entry.tag)
+    if vr != "UI":
+        return None
+    data = raw.value
+    if not data.isascii():
+        return None
+    text = data.decode("ascii").rstrip("\x00 ").strip()
+    value: Any = text.split("\\") if "\\" in text else text
+    return DataElement(entry.tag, "UI", value, validation_mode=_config.IGNORE)
+
+
 def _default_vr(tag: int) -> str:
     try:
         return dictionary_VR(tag)[:2]
@@ -169,6 +209,9 @@ class Plan:
         Functions resolved at compile time (``name -> FunctionSpec``).
     post : tuple of callables
         ``f(ds, context, changelog)`` run after the rules.
+    pre : tuple of callables
+        ``f(ds, context)`` run before anything is read or changed (e.g. to capture per-file
+        state from the original dataset).
     """
 
     def __init__(
@@ -181,6 +224,7 @@ class Plan:
         unresolved: tuple[tuple[str, RuleRef], ...] = (),
         post: tuple[Callable[..., Any], ...] = (),
         sources: tuple[str, ...] = (),
+        pre: tuple[Callable[..., Any], ...] = (),
     ) -> None:
         self.actions = actions
         self.selectors = selectors
@@ -190,6 +234,7 @@ class Plan:
         self.unresolved = unresolved
         self.post = post
         self.sources = sources
+        self.pre = pre
         self._derive()
 
     # -- derived tables (rebuilt after unpickling) ---------------------------------------------
@@ -230,15 +275,17 @@ class Plan:
             a.index for a in self.actions if a.action == "REMOVE" and a.value is None
         )
         self._memo: dict[ElementKey, tuple[int, ...]] = {}
+        self._constants: dict[tuple[int, str, int], tuple[Any, str, Any]] = {}
 
     def __getstate__(self) -> dict[str, Any]:
         return {
             k: getattr(self, k)
             for k in ("actions", "selectors", "skip", "groups", "functions", "unresolved",
-                      "post", "sources")
+                      "post", "sources", "pre")
         }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
+        state.setdefault("pre", ())
         self.__dict__.update(state)
         self._derive()
 
@@ -346,6 +393,8 @@ class Plan:
         """
         ctx = context if context is not None else Context()
         self.check_functions(ctx)
+        for step in self.pre:
+            step(ds, ctx)
         run = _Run(self, ds, ctx, strip_sequences, remove_private)
         run.collect()
         run.evaluate_groups()
@@ -537,10 +586,22 @@ class _Run:
         lines = plan._group_line
         values: dict[str, list[Any]] = {g.name: [] for g in plan.groups if g.kind == "values"}
         fields: dict[str, dict[str, Any]] = {g.name: {} for g in plan.groups if g.kind == "fields"}
+        # group lines written as a nested uid select one element: matched by uid here
+        uid_lines = [
+            (sid, self.plan.selectors[sid].text or "")
+            for sid in lines
+            if self.plan.selectors[sid].kind == "nested_uid"
+        ]
         for entry in self.entries:
             if not entry.in_index:
                 continue
-            for sid in entry.sels:
+            sids: tuple[int, ...] | list[int] = entry.sels
+            if uid_lines:
+                low = entry.uid.lower()
+                extra = [sid for sid, text in uid_lines if text == low]
+                if extra:
+                    sids = list(entry.sels) + extra
+            for sid in sids:
                 spec = lines.get(sid)
                 if spec is None:
                     continue
@@ -587,8 +648,23 @@ class _Run:
         assert entry.vr is not None
         return entry.vr
 
+    def _known_vr(self, entry: _Entry) -> str | None:
+        """The element's VR without decoding its value (None when only decoding can tell)."""
+        if entry.vr is not None:
+            return entry.vr
+        vr = entry.raw_vr
+        if vr is not None:
+            return None if vr == "UN" else vr
+        if not entry.orig_present or entry.tag & 0x10000:
+            return None
+        return _dictionary_vr(entry.tag)
+
     def _element(self, entry: _Entry) -> DataElement:
         if not entry.changed and entry.orig_present and entry.parent is not None:
+            if entry.value is _UNSET:
+                light = _light_uid(entry)
+                if light is not None:
+                    return light
             return entry.parent[entry.tag]
         value = self._current(entry)
         return DataElement(entry.tag, self._vr(entry), value, validation_mode=_config.IGNORE)
@@ -713,7 +789,9 @@ class _Run:
                 elif kind == "JITTER":
                     self._jitter(act, entry)
                 elif kind == "BLANK":
-                    old = self._vr(entry)
+                    old = self._known_vr(entry) or self._vr(entry)
+                    if entry.vr is None:
+                        entry.vr = old
                     # upstream sets the value to None (text VRs then print as None, read
                     # back from a file as ""); a sequence becomes empty
                     entry.value = Sequence([]) if entry.sq else None
@@ -786,7 +864,44 @@ class _Run:
             return f"variable {act.value.name!r} is not defined"
         return f"{act.value.kind}:{act.value.name} returned None"
 
+    def _constant(self, act: CompiledAction, entry: _Entry) -> tuple[Any, str, Any] | None:
+        """``(value, vr, detail)`` of a function whose result depends only on the VR, or None.
+
+        A function marks the VRs for which its result depends on nothing but the VR with a
+        ``deid_vr_constant`` attribute (a set of VRs); its converted result is then computed once
+        per rule and VR (per process) and the element is never decoded.
+        """
+        value = act.value
+        if value is None or value.kind not in ("func", "deid_func") or entry.sq:
+            return None
+        vr = self._known_vr(entry)
+        if vr is None or vr == "SQ":
+            return None
+        spec = self.plan._function(value, self.ctx)
+        consts = getattr(spec.func, "deid_vr_constant", None) if spec is not None else None
+        if not consts or vr not in consts:
+            return None
+        key = (act.index, vr, id(spec.func))
+        hit = self.plan._constants.get(key)
+        if hit is None:
+            entry.vr = vr
+            result = self._resolve(act, entry)
+            if result is MISSING or result is None or isinstance(result, (list, tuple)):
+                return None
+            converted = self._convert(act, entry, result, vr)
+            if isinstance(converted, (list, tuple)):
+                return None
+            hit = (converted, vr, check_value(converted, vr))
+            self.plan._constants[key] = hit
+        return hit
+
     def _replace(self, act: CompiledAction, entry: _Entry) -> None:
+        const = self._constant(act, entry)
+        if const is not None:
+            entry.value, entry.vr, detail = const
+            entry.changed = True
+            self._record(entry, act, entry.vr, detail)
+            return
         value = self._resolve(act, entry)
         if value is MISSING or value is None:
             raise ApplyError(f"{self._where(act, entry)}: {self._missing_text(act)}; the "

@@ -287,6 +287,11 @@ def _clean_native(ds: Dataset, masks: list, fill: Any, ts: _uid.UID) -> int:
     return masked
 
 
+def _pi_str(value: Any) -> str:
+    """PhotometricInterpretation text of a decoder's meta value (str or enum)."""
+    return str(getattr(value, "value", value) or "")
+
+
 def _decode_to_native(ds: Dataset, masks: list, fill: Any, ts: _uid.UID) -> tuple[int, str]:
     """Decode every frame (one at a time), mask, write Explicit VR Little Endian."""
     decoder = _require_decoder(ts)
@@ -303,7 +308,7 @@ def _decode_to_native(ds: Dataset, masks: list, fill: Any, ts: _uid.UID) -> tupl
             if not arr.flags.writeable:
                 arr = arr.copy()
             samples = int(meta.get("samples_per_pixel", 1))
-            pi_out = str(meta.get("photometric_interpretation", ""))
+            pi_out = _pi_str(meta.get("photometric_interpretation", ""))
             vec = _fill_vector(
                 fill, samples, pi_out.startswith("YBR"), int(meta.get("bits_stored", 8))
             )
@@ -314,20 +319,20 @@ def _decode_to_native(ds: Dataset, masks: list, fill: Any, ts: _uid.UID) -> tupl
             size = len(data)
             out = bytearray(size * frames)
         out[i * size : (i + 1) * size] = data
+        arr_dtype = arr.dtype
         del arr, data
     if out is None:
         raise CleanError("(7FE0,0010) PixelData contains no frames")
+    if i + 1 < frames:
+        raise CleanError(f"(7FE0,0010) PixelData has {i + 1} frames, {frames} expected")
+    signed = np.dtype(arr_dtype).kind == "i"
     itemsize = size // max(
         int(meta.get("rows", 1))
         * int(meta.get("columns", 1))
         * int(meta.get("samples_per_pixel", 1)),
         1,
     )
-    pi_out = str(
-        getattr(
-            meta.get("photometric_interpretation"), "value", meta.get("photometric_interpretation")
-        )
-    )
+    pi_out = _pi_str(meta.get("photometric_interpretation"))
     lossy_before = str(ds.get("LossyImageCompression") or "").strip() == "01"
     if len(out) % 2:
         out.append(0)
@@ -335,9 +340,17 @@ def _decode_to_native(ds: Dataset, masks: list, fill: Any, ts: _uid.UID) -> tupl
     elem = ds["PixelData"]
     elem.VR = "OB" if itemsize == 1 else "OW"
     elem.is_undefined_length = False
+    if getattr(ds, "file_meta", None) is None:
+        from pydicom.dataset import FileMetaDataset
+
+        ds.file_meta = FileMetaDataset()
     ds.file_meta.TransferSyntaxUID = _uid.ExplicitVRLittleEndian
     ds.PhotometricInterpretation = pi_out
     ds.BitsAllocated = itemsize * 8
+    stored_out = min(int(meta.get("bits_stored") or itemsize * 8), itemsize * 8)
+    ds.BitsStored = stored_out
+    ds.HighBit = stored_out - 1
+    ds.PixelRepresentation = 1 if signed else 0
     ds.SamplesPerPixel = int(meta.get("samples_per_pixel", 1))
     if ds.SamplesPerPixel > 1:
         ds.PlanarConfiguration = 0
@@ -442,7 +455,7 @@ def _reencode(ds: Dataset, masks: list, fill: Any, ts: _uid.UID) -> int:
         arr, meta = decoder.as_array(ds, index=i, as_rgb=False)
         if not arr.flags.writeable:
             arr = arr.copy()
-        pi_dec = str(meta.get("photometric_interpretation", pi))
+        pi_dec = _pi_str(meta.get("photometric_interpretation", pi))
         arr[m] = _fill_vector(fill, spp, pi_dec.startswith("YBR"), stored)
         masked += int(m.sum())
         try:

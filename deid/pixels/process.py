@@ -50,6 +50,8 @@ class PixelOptions:
         (default ``("blacklist",)``; ``()`` opts out).
     suspect_modalities : tuple of str
         Modalities treated like BurnedInAnnotation YES (e.g. ``("US", "SC")``).
+    suspect_image_types : tuple of str
+        ImageType values treated like BurnedInAnnotation YES (e.g. ``("SECONDARY",)``).
     suspect : callable or None
         ``suspect(ds) -> bool``, another way to mark images as suspect.
     target : str
@@ -62,6 +64,7 @@ class PixelOptions:
     reject_uncovered: bool = True
     reject_groups: tuple[str, ...] = ("blacklist",)
     suspect_modalities: tuple[str, ...] = ()
+    suspect_image_types: tuple[str, ...] = ()
     suspect: Callable[[Dataset], bool] | None = None
     target: str = "original"
     update_burned_in: bool = True
@@ -133,6 +136,13 @@ def _suspect_reason(ds: Dataset, options: PixelOptions) -> str | None:
     modality = str(ds.get("Modality") or "").strip().upper()
     if modality and modality in {m.upper() for m in options.suspect_modalities}:
         return f"(0008,0060) Modality {modality} is marked suspect"
+    image_type = ds.get("ImageType")
+    if options.suspect_image_types and image_type is not None:
+        values = [image_type] if isinstance(image_type, str) else list(image_type)
+        wanted = {t.strip().upper() for t in options.suspect_image_types}
+        hit = next((str(v) for v in values if str(v).strip().upper() in wanted), None)
+        if hit is not None:
+            return f"(0008,0008) ImageType {hit} is marked suspect"
     if options.suspect is not None and options.suspect(ds):
         return "the image is marked suspect by the caller"
     return None
@@ -186,6 +196,11 @@ def process_pixels(
     base = {"regions": regions, "detection": detection, "locations": matched_locations}
 
     if "PixelData" not in ds:
+        floats = [k for k in ("FloatPixelData", "DoubleFloatPixelData") if k in ds]
+        if floats and (regions or _suspect_reason(ds, options)):
+            return PixelOutcome(
+                "rejected", f"{floats[0]} cannot be cleaned (only Pixel Data is supported)", **base
+            )
         return PixelOutcome("untouched", "no Pixel Data", **base)
     try:
         touched = touched_frames(ds, regions)

@@ -36,6 +36,7 @@ from deid.recipe.ast import Recipe
 
 __all__ = [
     "ExplainRow",
+    "ProfilePrepare",
     "ProfileSteps",
     "available_options",
     "available_profiles",
@@ -120,10 +121,11 @@ def profile_recipe(
     True
     """
     table = load_table(edition)
-    rules = effective_rules(name, options, table=table)
+    opts = normalize_options(options)
+    rules = effective_rules(name, opts, table=table)
     import deid.profiles.functions  # noqa: F401  (registers the ps315_ functions)
 
-    return rules_to_recipe(rules, table)
+    return rules_to_recipe(rules, table, options=opts)
 
 
 @dataclass(frozen=True)
@@ -186,13 +188,56 @@ class ProfileSteps:
             )
         extra = getattr(context, "extra", None)
         if isinstance(extra, dict):
-            extra.pop("ps315_state", None)
+            state = extra.pop("ps315_state", None)
+            if hasattr(state, "release"):
+                state.release()
         return changes
 
     def __call__(self, ds: Any, context: Any = None, changelog: Any = None) -> None:
         changes = self.run(ds, context)
         if changelog is not None:
             changelog.extend(changes)
+
+
+@dataclass(frozen=True)
+class ProfilePrepare:
+    """The profile's pre step: captures, from the dataset as read, what the ``ps315_``
+    functions of this plan will need (patient identity, identifying terms, safe private set)
+    and nothing else. Called as ``step(ds, context)`` (the engine's ``pre`` hook signature).
+
+    Examples
+    --------
+    >>> from pydicom import Dataset
+    >>> from deid.engine import Context
+    >>> ctx = Context()
+    >>> ds = Dataset(); ds.PatientName = "Roe^Rita"
+    >>> ProfilePrepare(("terms",))(ds, ctx)
+    >>> "Roe" in ctx.extra["ps315_state"].terms
+    True
+    """
+
+    needs: tuple[str, ...] = ()
+
+    def __call__(self, ds: Any, context: Any = None) -> None:
+        from deid.profiles.functions import prepare
+
+        extra = getattr(context, "extra", None)
+        if isinstance(extra, dict):
+            extra.pop("ps315_state", None)  # never reuse another dataset's state
+        prepare(ds, context, self.needs)
+
+
+def _needs(recipe: Recipe, options: Sequence[str]) -> tuple[str, ...]:
+    """What the per-file state must capture before any change for ``recipe`` and ``options``."""
+    names = {a.value.name for a in recipe.header if a.value is not None}
+    needs = set()
+    if "ps315_clean_text" in names or "clean-structured-content" in options:
+        needs.add("terms")
+    if "ps315_shift" in names or "clean-structured-content" in options:
+        needs.add("patient")
+    if "ps315_private_unsafe" in names:
+        needs.add("safe_private")
+    return tuple(sorted(needs))
 
 
 def _content_replacer(context: Any) -> Callable[[str, Any, Any, Any], Any]:
@@ -288,7 +333,8 @@ def profile_plan(
     from deid.engine import compile_plan
 
     post = profile_post(name, opts, edition=edition, mark=mark, rebuild_meta=rebuild_meta)
-    return compile_plan(recipe, functions=dict(functions or {}), post=post)
+    pre = [ProfilePrepare(_needs(recipe, opts))]
+    return compile_plan(recipe, functions=dict(functions or {}), post=post, pre=pre)
 
 
 @dataclass(frozen=True)

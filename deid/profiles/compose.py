@@ -56,8 +56,10 @@ __all__ = [
     "effective_code",
     "effective_rules",
     "normalize_options",
+    "policy_rules",
     "private_mask_exprs",
     "rules_to_recipe",
+    "UNKNOWN_PUBLIC_PATTERN",
 ]
 
 #: Profile names accepted by :func:`effective_rules` (aliases -> canonical).
@@ -87,6 +89,28 @@ KEYED_IDENTITY: dict[int, str] = {
     0x00080050: "ps315_pseudonym",  # Accession Number
     0x00200010: "ps315_pseudonym",  # Study ID
 }
+
+#: Rows whose C (Clean Graphics) still removes: bitmaps and curves cannot be cleaned in the header.
+_BITMAP_ROWS = frozenset({"60xx3000", "50xxxxxx"})
+
+#: Policy source name (rules for attributes Table E.1-1 does not list).
+POLICY_SOURCE = "deid policy (attributes not in Table E.1-1)"
+
+#: ``except:`` pattern selecting public elements that neither pydicom's dictionary (standard and
+#: repeating groups) nor any private dictionary names: such an element has no keyword and no
+#: name, so none of its candidate strings (upstream's ``(gggg,eeee)``, ``ggggeeee``, an empty or
+#: ``Parent__`` name) starts with a letter or ``[`` without an underscore after it.
+UNKNOWN_PUBLIC_PATTERN = r"^(?![0-9a-f]{8}$)[a-z\[][^_]*$"
+
+#: Free-text attributes of the overlay group that Table E.1-1 does not list (repeating group
+#: 60xx): removed by the Basic Profile, cleaned under Clean Graphics.
+_OVERLAY_TEXT = (
+    (0x0022, "Overlay Description"),
+    (0x0045, "Overlay Subtype"),
+    (0x0061, "Overlay Compression Originator"),
+    (0x0062, "Overlay Compression Label"),
+    (0x1500, "Overlay Label"),
+)
 
 _OPTION_PAIRS_EXCLUSIVE = (("retain-long-full-dates", "retain-long-modified-dates"),)
 
@@ -255,7 +279,7 @@ def _policy(row: Row, code: str, source: str) -> tuple[str | None, str | None, s
             return "REPLACE", "ps315_shift", f"{label}: shifted by the patient's keyed day offset"
         if source == "retain-device-identity":
             return "REPLACE", "ps315_pseudonym", f"{label}: keyed pseudonym (network name)"
-        if row.kind == "tag_mask" and source == "clean-graphics" and "Comments" not in row.name:
+        if row.kind == "tag_mask" and source == "clean-graphics" and row.id in _BITMAP_ROWS:
             return "REMOVE", None, f"{label}: bitmap/curve cannot be cleaned in the header: removed"
         if is_sq:
             extra = (
@@ -269,6 +293,8 @@ def _policy(row: Row, code: str, source: str) -> tuple[str | None, str | None, s
             "ps315_clean_text",
             f"{label}: kept after masking identifying values of the same dataset",
         )
+    if code == "X?" and row.kind == "unknown_public":
+        return "REMOVE", None, f"{label}: a public attribute no dictionary defines may hold anything"
     raise ProfileError(f"PS3.15 row {row.tag_text} {row.name}: unknown action code {code!r}")
 
 
@@ -309,6 +335,88 @@ def effective_rules(
     return out
 
 
+def _policy_rows(table: Table) -> tuple[Row, ...]:
+    rows = []
+    for elem, name in _OVERLAY_TEXT:
+        rows.append(
+            Row(
+                id=f"60xx{elem:04x}",
+                kind="tag_mask",
+                tag=0x60000000 | elem,
+                mask=0xFF00FFFF,
+                name=name,
+                basic="X",
+                options={"clean-graphics": "C"},
+                in_std_comp_iod=None,
+                options_source="deid",
+                tag_text=f"(60xx,{elem:04X})",
+                line=len(rows) + 1,
+            )
+        )
+    rows.append(
+        Row(
+            id="unknown-public",
+            kind="unknown_public",
+            tag=None,
+            mask=None,
+            name="Public attributes unknown to the data dictionary",
+            basic="X?",
+            options={},
+            in_std_comp_iod=None,
+            options_source="deid",
+            tag_text="(gggg,eeee) even, undefined",
+            line=len(rows) + 1,
+        )
+    )
+    return tuple(rows)
+
+
+def policy_rules(
+    options: Iterable[str] | str | None = (), *, table: Table | None = None
+) -> list[EffectiveRule]:
+    """deid's rules for attributes Table E.1-1 does not list (fail closed; see the profiles docs).
+
+    * free-text overlay attributes (Overlay Description, Subtype, Label, compression texts):
+      removed, or cleaned like descriptors under Clean Graphics;
+    * public (even group) attributes that no dictionary defines: removed (they may hold
+      anything). Table rows newer than pydicom's dictionary are protected from this rule when
+      their effective code keeps them.
+
+    Examples
+    --------
+    >>> rules = policy_rules()
+    >>> [(r.row.tag_text, r.action) for r in rules][-1]
+    ('(gggg,eeee) even, undefined', 'REMOVE')
+    >>> policy_rules(["clean-graphics"])[0].function
+    'ps315_clean_text'
+    """
+    opts = normalize_options(options)
+    tbl = table or load_table()
+    out = []
+    for row in _policy_rows(tbl):
+        code, source = effective_code(row, opts)
+        action, func, why = _policy(row, code, source)
+        if source == "basic":
+            why = why.replace("(Basic Profile)", "(deid policy, not in Table E.1-1)")
+        out.append(EffectiveRule(row, code, source, action, func, why))
+    return out
+
+
+def _unknown_kept_tags(rules: Sequence[EffectiveRule]) -> list[int]:
+    """Table rows pydicom's dictionary does not know and that the profile keeps (no rule)."""
+    from pydicom.datadict import dictionary_has_tag
+
+    return [
+        r.row.tag
+        for r in rules
+        if r.row.kind == "tag"
+        and r.row.tag is not None
+        and not (r.row.tag >> 16) & 1
+        and r.action is None
+        and not dictionary_has_tag(r.row.tag)
+    ]
+
+
 def private_mask_exprs(span: Span) -> list[FieldExpr]:
     """Field expressions covering every odd group: ``(xxx1,xxxx)``, ``(xxx3,xxxx)``, ...
 
@@ -335,21 +443,52 @@ def _row_span(table: Table, row: Row) -> Span:
     return Span(f"PS3.15 {table.edition} Table E.1-1", row.line, 1, row.line, 1)
 
 
+def _policy_span(row: Row) -> Span:
+    return Span(POLICY_SOURCE, row.line, 1, row.line, 1)
+
+
+def _options_of(rules: Sequence[EffectiveRule]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(r.source for r in rules if r.source != "basic"))
+
+
 def rules_to_recipe(
-    rules: Sequence[EffectiveRule], table: Table, *, source_name: str | None = None
+    rules: Sequence[EffectiveRule],
+    table: Table,
+    *,
+    source_name: str | None = None,
+    include_policy: bool = True,
+    options: Iterable[str] | None = None,
 ) -> Recipe:
     """Turn effective rules into a :class:`~deid.recipe.ast.Recipe` (``%header`` actions).
 
     Each action's span points at its table row (``file`` = ``PS3.15 <edition> Table E.1-1``,
-    ``line`` = the row's position).
+    ``line`` = the row's position). Unless ``include_policy`` is false, deid's rules for
+    attributes the table does not list (:func:`policy_rules`) follow, with spans in
+    :data:`POLICY_SOURCE`.
     """
     actions: list[Action] = []
-    for rule in rules:
+    policy = policy_rules(
+        tuple(options) if options is not None else _options_of(rules), table=table
+    ) if include_policy else []
+    for rule in list(rules) + policy:
         if rule.action is None:
             continue
         row = rule.row
-        span = _row_span(table, row)
-        if row.kind == "private":
+        span = _row_span(table, row) if rule.row.options_source != "deid" else _policy_span(row)
+        if row.kind == "unknown_public":
+            for tag in _unknown_kept_tags(rules):
+                fe = FieldExpr(kind="tag", text=format_tag(tag), span=span, tag=tag)
+                actions.append(Action("KEEP", fe, None, span, section="header",
+                                      index=len(actions)))
+            fields = [
+                FieldExpr(
+                    kind="except",
+                    text=f"except:{UNKNOWN_PUBLIC_PATTERN}",
+                    span=span,
+                    arg=UNKNOWN_PUBLIC_PATTERN,
+                )
+            ]
+        elif row.kind == "private":
             fields = private_mask_exprs(span)
         elif row.kind == "tag_mask":
             assert row.tag is not None and row.mask is not None

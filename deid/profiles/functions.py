@@ -27,16 +27,16 @@ True
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from dataclasses import field as dc_field
 from typing import Any
 
 from deid.engine import keys as _keys
-from deid.profiles.cleaning import dummy_value, identifying_terms, mask_terms
+from deid.profiles.cleaning import DUMMY_BY_VR, dummy_value, identifying_terms, mask_terms
 
 __all__ = [
+    "ALL_NEEDS",
     "ProfileState",
     "is_safe_private",
     "prepare",
@@ -47,6 +47,7 @@ __all__ = [
     "ps315_pseudonym",
     "ps315_shift",
     "ps315_uid",
+    "fit_to_vr",
     "register_all",
     "resolve_parent",
     "state_for",
@@ -65,15 +66,71 @@ def _process_key() -> _keys.Key:
         return _PROCESS_KEY
 
 
-@dataclass
-class ProfileState:
-    """What the profile functions captured from one dataset before it changed."""
+#: What :func:`prepare` can capture: the patient identity (date offsets), the identifying terms
+#: (descriptor cleaning) and the safe private set (Retain Safe Private).
+ALL_NEEDS = frozenset({"patient", "terms", "safe_private"})
 
-    dataset_id: int
-    patient: str
-    terms: tuple[str, ...] = ()
-    offset: int | None = None
-    safe_private: frozenset[tuple[int, str, int]] = dc_field(default=frozenset())
+
+class ProfileState:
+    """What the profile functions captured from one dataset before it changed.
+
+    ``patient``, ``terms`` and ``safe_private`` are captured by :func:`prepare` for the needs it
+    is given (all of them by default), before any rule changes the dataset; one that was not
+    asked for is computed the first time it is read.
+    """
+
+    __slots__ = ("_ds", "_patient", "_safe_private", "_terms", "context", "dataset_id", "offset")
+
+    def __init__(self, ds: Any, context: Any = None, needs: Iterable[str] = ALL_NEEDS) -> None:
+        self._ds = ds
+        self.context = context
+        self.dataset_id = id(ds)
+        self.offset: int | None = None
+        self._patient: str | None = None
+        self._terms: tuple[str, ...] | None = None
+        self._safe_private: frozenset[tuple[int, str, int]] | None = None
+        wanted = set(needs)
+        if "patient" in wanted:
+            _ = self.patient
+        if "terms" in wanted:
+            _ = self.terms
+        if "safe_private" in wanted:
+            _ = self.safe_private
+
+    def _extra(self) -> dict[str, Any]:
+        extra = getattr(self.context, "extra", None)
+        return extra if isinstance(extra, dict) else {}
+
+    @property
+    def patient(self) -> str:
+        """The original patient (what the date offset derives from)."""
+        if self._patient is None:
+            self._patient = getattr(self.context, "patient", None) or _keys.patient_identity(
+                self._ds
+            )
+        return self._patient
+
+    @property
+    def terms(self) -> tuple[str, ...]:
+        """The identifying values masked by Clean Descriptors."""
+        if self._terms is None:
+            more = tuple(self._extra().get("ps315_extra_terms", ()) or ())
+            self._terms = identifying_terms(self._ds, more)
+        return self._terms
+
+    @property
+    def safe_private(self) -> frozenset[tuple[int, str, int]]:
+        """``(group, CREATOR, offset)`` of the private elements known safe in this dataset."""
+        if self._safe_private is None:
+            from deid.profiles.private import default_definition
+
+            definition = self._extra().get("ps315_safe_private") or default_definition()
+            self._safe_private = definition.safe_set(self._ds)
+        return self._safe_private
+
+    def release(self) -> None:
+        """Drop the reference to the dataset (after the run)."""
+        self._ds = None
 
 
 def _key_of(context: Any) -> _keys.Key:
@@ -88,10 +145,12 @@ def _key_of(context: Any) -> _keys.Key:
     return key
 
 
-def prepare(ds: Any, context: Any = None) -> ProfileState:
+def prepare(ds: Any, context: Any = None, needs: Iterable[str] = ALL_NEEDS) -> ProfileState:
     """Capture the per-file state from ``ds`` before any rule runs (the plan's pre step).
 
     Stores it in ``context.extra["ps315_state"]``; safe to call more than once per dataset.
+    ``needs`` limits what is captured now (``patient``, ``terms``, ``safe_private``); the rest
+    is computed when first read.
 
     Examples
     --------
@@ -107,17 +166,7 @@ def prepare(ds: Any, context: Any = None) -> ProfileState:
         cached = extra.get(_STATE_KEY)
         if isinstance(cached, ProfileState) and cached.dataset_id == id(ds):
             return cached
-    patient = getattr(context, "patient", None) or _keys.patient_identity(ds)
-    more: Iterable[str] = ()
-    if isinstance(extra, dict):
-        more = tuple(extra.get("ps315_extra_terms", ()) or ())
-    from deid.profiles.private import default_definition
-
-    definition = extra.get("ps315_safe_private") if isinstance(extra, dict) else None
-    definition = definition or default_definition()
-    state = ProfileState(
-        id(ds), patient, identifying_terms(ds, more), None, definition.safe_set(ds)
-    )
+    state = ProfileState(ds, context, needs)
     if isinstance(extra, dict):
         extra[_STATE_KEY] = state
     return state
@@ -160,6 +209,80 @@ def _values(element: Any) -> list[Any]:
     return [value]
 
 
+#: Maximum length of one value by VR (PS3.5 Table 6.2-1); PN per component group.
+_MAX_LEN = {
+    "AE": 16, "AS": 4, "CS": 16, "DA": 8, "DS": 16, "DT": 26, "IS": 12, "LO": 64, "LT": 10240,
+    "PN": 64, "SH": 16, "ST": 1024, "TM": 14, "UI": 64,
+}
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1a\x1c-\x1f\\\\]")
+#: Control characters a VR does not allow (ESC is kept for character set switching; LT, ST and
+#: UT also keep CR, LF and FF).
+_CONTROL_TEXT = re.compile(r"[\x00-\x09\x0b\x0e-\x1a\x1c-\x1f\x7f]")
+_CONTROL_LINE = re.compile(r"[\x00-\x1a\x1c-\x1f\x7f]")
+_TEXT_VRS = frozenset({"AE", "CS", "LO", "LT", "PN", "SH", "ST", "UC", "UT"})
+
+
+def _valid(vr: str, value: Any) -> bool:
+    from pydicom import config as _config
+    from pydicom.valuerep import validate_value
+
+    try:
+        validate_value(vr, value, _config.RAISE)
+    except (ValueError, TypeError, KeyError):
+        return False
+    return True
+
+
+def _fit_one(value: Any, vr: str) -> Any:
+    if not isinstance(value, str) or vr not in _MAX_LEN and vr not in _TEXT_VRS:
+        return value
+    if vr == "PN":
+        groups = [g[: _MAX_LEN["PN"]] for g in value.split("=")]
+        text = "=".join(groups)
+    else:
+        limit = _MAX_LEN.get(vr)
+        text = value[:limit] if limit else value
+    if vr in _TEXT_VRS:
+        control = _CONTROL_TEXT if vr in ("LT", "ST", "UT") else _CONTROL_LINE
+        text = control.sub(" ", text)
+    if _valid(vr, text):
+        return text
+    if vr in _TEXT_VRS:
+        text = _CONTROL.sub(" ", text)
+        if vr == "CS":
+            text = re.sub(r"[^A-Z0-9 _]", "_", text.upper())
+        if vr in ("LO", "SH", "CS", "AE", "PN", "UC"):
+            text = text.replace("\r", " ").replace("\n", " ").replace("\f", " ")
+        if _valid(vr, text):
+            return text
+    dummy = dummy_value(vr)
+    return dummy if _valid(vr, dummy) else ""
+
+
+def fit_to_vr(value: Any, vr: str) -> Any:
+    """Make a value the profile writes valid for ``vr``: cut to the VR's length (per value; PN
+    per component group), replace characters the VR does not allow; a value that still does not
+    fit becomes the VR's dummy.
+
+    Examples
+    --------
+    >>> fit_to_vr("x" * 70, "LO") == "x" * 64
+    True
+    >>> fit_to_vr(["a*b", "Doe"], "CS")
+    ['A_B', 'DOE']
+    >>> fit_to_vr("2.25.1234567890123", "SH")
+    '2.25.12345678901'
+    >>> fit_to_vr("20200101\\\\20200102", "DA")
+    '20200101\\\\20200102'
+    """
+    vr = str(vr or "UN").split(" ")[0].upper()
+    if isinstance(value, (list, tuple)):
+        return [_fit_one(v, vr) for v in value]
+    if isinstance(value, str) and "\\" in value and vr not in ("LT", "ST", "UT", "UR"):
+        return "\\".join(_fit_one(v, vr) for v in value.split("\\"))
+    return _fit_one(value, vr)
+
+
 def _join(values: list[str], element: Any) -> Any:
     if len(values) == 1 and not (
         isinstance(element.value, (list, tuple)) or type(element.value).__name__ == "MultiValue"
@@ -186,8 +309,7 @@ def ps315_dummy(
         return ps315_uid(dicom, value, field, item, context)
     if vr == "PN":
         return ps315_name(dicom, value, field, item, context)
-    state_for(dicom, context)
-    return dummy_value(vr)
+    return fit_to_vr(dummy_value(vr), vr)
 
 
 def ps315_uid(
@@ -223,7 +345,7 @@ def ps315_uid(
         out.append(new)
     if not out:
         return ""
-    return _join(out, element)
+    return fit_to_vr(_join(out, element), _vr(element))
 
 
 def ps315_pseudonym(
@@ -256,7 +378,7 @@ def ps315_pseudonym(
         out.append(new)
     if not out:
         return ""
-    return _join(out, element)
+    return fit_to_vr(_join(out, element), _vr(element))
 
 
 def ps315_name(
@@ -286,7 +408,7 @@ def ps315_name(
         out.append(new)
     if not out:
         return ""
-    return _join(out, element)
+    return fit_to_vr(_join(out, element), _vr(element))
 
 
 def _offset(dicom: Any, context: Any) -> int:
@@ -327,7 +449,7 @@ def ps315_shift(
     if vr not in ("DA", "DT"):
         return raw
     try:
-        return _keys.shift_value(text, vr, days)
+        return fit_to_vr(_keys.shift_value(text, vr, days), vr)
     except ValueError:
         return ""
 
@@ -353,7 +475,7 @@ def ps315_clean_text(
     out = [mask_terms(str(v), state.terms) for v in _values(element)]
     if not out:
         return ""
-    return _join(out, element)
+    return fit_to_vr(_join(out, element), vr)
 
 
 # --------------------------------------------------------------------------- safe private
@@ -448,6 +570,12 @@ def ps315_private_unsafe(
     except Exception:  # noqa: BLE001 - anything odd about the element: not safe
         return True
 
+
+#: The engine may compute ps315_dummy once per rule and VR: for these VRs its result is the
+#: VR's dummy whatever the element holds (UIDs and names depend on the value).
+ps315_dummy.deid_vr_constant = frozenset(  # type: ignore[attr-defined]
+    vr for vr in DUMMY_BY_VR if vr not in ("UI", "PN")
+)
 
 _ALL: dict[str, Callable[..., Any]] = {
     "ps315_dummy": ps315_dummy,

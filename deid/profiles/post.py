@@ -29,9 +29,13 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 from typing import Any
 
+from pydicom import config as _config
+from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.tag import BaseTag
 from pydicom.sequence import Sequence as DicomSequence
 
 from deid.profiles.table import DEFAULT_EDITION, Table, load_table
@@ -47,6 +51,7 @@ __all__ = [
 ]
 
 
+@lru_cache(maxsize=1)
 def _version() -> str:
     try:
         from importlib.metadata import version
@@ -91,34 +96,56 @@ def method_text(options: Sequence[str], table: Table | None = None) -> list[str]
     return out
 
 
-def mark_dataset(ds: Dataset, options: Sequence[str] = (), table: Table | None = None) -> None:
-    """Write the attributes a conforming de-identifier adds (see module docstring)."""
-    tbl = table or load_table(DEFAULT_EDITION)
-    ds.PatientIdentityRemoved = "YES"
+def _put(ds: Dataset, tag: int, vr: str, value: Any) -> None:
+    """Set an element without pydicom's per-assignment look-ups (values are known valid)."""
+    elem = DataElement(tag, vr, value, validation_mode=_config.IGNORE)
+    if vr == "SQ":
+        ds[tag] = elem
+    else:
+        ds._dict[BaseTag(tag)] = elem
+
+
+@lru_cache(maxsize=64)
+def _markers(options: tuple[str, ...], edition: str) -> tuple[tuple[int, str, Any], ...]:
+    """The (tag, VR, value) of the marker elements for an option set (computed once)."""
+    tbl = load_table(edition)
     values = method_text(options, tbl)
-    ds.DeidentificationMethod = values if len(values) > 1 else values[0]
-    items = []
-    code, scheme, meaning = tbl.profile_code
-    for value, designator, text in [(code, scheme, meaning)] + [
+    out: list[tuple[int, str, Any]] = [
+        (0x00120062, "CS", "YES"),
+        (0x00120063, "LO", values if len(values) > 1 else values[0]),
+    ]
+    codes = [tbl.profile_code] + [
         (tbl.options[o].code, tbl.options[o].scheme, tbl.options[o].title)
         for o in options
         if o in tbl.options
-    ]:
-        item = Dataset()
-        item.CodeValue = value
-        item.CodingSchemeDesignator = designator
-        item.CodeMeaning = text
-        items.append(item)
-    ds.DeidentificationMethodCodeSequence = DicomSequence(items)
+    ]
+    out.append((0x00120064, "SQ", tuple(codes)))
     ltim = "REMOVED"
     for opt, text in _LTIM.items():
         if opt in options:
             ltim = text
-    ds.LongitudinalTemporalInformationModified = ltim
+    out.append((0x00280303, "CS", ltim))
     if "clean-pixel-data" in options:
-        ds.BurnedInAnnotation = "NO"
+        out.append((0x00280301, "CS", "NO"))
     if "clean-recognizable-visual-features" in options:
-        ds.RecognizableVisualFeatures = "NO"
+        out.append((0x00280302, "CS", "NO"))
+    return tuple(out)
+
+
+def mark_dataset(ds: Dataset, options: Sequence[str] = (), table: Table | None = None) -> None:
+    """Write the attributes a conforming de-identifier adds (see module docstring)."""
+    tbl = table or load_table(DEFAULT_EDITION)
+    for tag, vr, value in _markers(tuple(options), tbl.edition):
+        if vr == "SQ":
+            items = []
+            for code, scheme, meaning in value:
+                item = Dataset()
+                _put(item, 0x00080100, "SH", code)
+                _put(item, 0x00080102, "SH", scheme)
+                _put(item, 0x00080104, "LO", meaning)
+                items.append(item)
+            value = DicomSequence(items)
+        _put(ds, tag, vr, value)
 
 
 def rebuild_file_meta(ds: Dataset) -> Dataset:
@@ -129,17 +156,18 @@ def rebuild_file_meta(ds: Dataset) -> Dataset:
     """
     old = getattr(ds, "file_meta", None)
     meta = FileMetaDataset()
-    meta.FileMetaInformationVersion = b"\x00\x01"
-    if "SOPClassUID" in ds:
-        meta.MediaStorageSOPClassUID = ds.SOPClassUID
-    elif old is not None and "MediaStorageSOPClassUID" in old:
-        meta.MediaStorageSOPClassUID = old.MediaStorageSOPClassUID
-    if "SOPInstanceUID" in ds:
-        meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
-    if old is not None and "TransferSyntaxUID" in old:
-        meta.TransferSyntaxUID = old.TransferSyntaxUID
-    meta.ImplementationClassUID = IMPLEMENTATION_CLASS_UID
-    meta.ImplementationVersionName = IMPLEMENTATION_VERSION_NAME
+    _put(meta, 0x00020001, "OB", b"\x00\x01")
+    top = ds._dict
+    if 0x00080016 in top:
+        _put(meta, 0x00020002, "UI", ds[0x00080016].value)
+    elif old is not None and 0x00020002 in old._dict:
+        _put(meta, 0x00020002, "UI", old[0x00020002].value)
+    if 0x00080018 in top:
+        _put(meta, 0x00020003, "UI", ds[0x00080018].value)
+    if old is not None and 0x00020010 in old._dict:
+        _put(meta, 0x00020010, "UI", old[0x00020010].value)
+    _put(meta, 0x00020012, "UI", IMPLEMENTATION_CLASS_UID)
+    _put(meta, 0x00020013, "SH", IMPLEMENTATION_VERSION_NAME)
     ds.file_meta = meta
     if hasattr(ds, "preamble") or old is not None:
         ds.preamble = b"\x00" * 128

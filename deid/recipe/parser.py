@@ -54,9 +54,10 @@ from deid.recipe.transformer import (
     CURRENT_FILE,
     FieldTransformer,
     LineNode,
+    Piece,
     RecipeTransformer,
     ValueTransformer,
-    token_span,
+    piece_span,
     upstream_value,
 )
 
@@ -127,7 +128,7 @@ def get_parser() -> Lark:
                     grammar,
                     parser="lalr",
                     lexer="contextual",
-                    start=["recipe", "field_expr", "value"],
+                    start=["recipe", "line", "field_expr", "value"],
                     maybe_placeholders=True,
                     cache=False,
                     transformer=RecipeTransformer(),  # inline: recipe lines need no tree
@@ -242,13 +243,7 @@ def parse_value(text: str, span: Span = NO_SPAN) -> Value:
 
 
 def _shift(node: LineNode, lineno: int) -> None:
-    toks: list[Token | None] = [node.head, node.field, node.rest]
-    for crit in node.criteria:
-        toks.extend(crit)
-    for tok in toks:
-        if tok is not None:
-            tok.line = lineno
-            tok.end_line = lineno
+    node.line = lineno
     node.span = dataclasses.replace(node.span, line=lineno, end_line=lineno)
 
 
@@ -256,7 +251,7 @@ def _syntax_diag(exc: UnexpectedInput, file: str, lineno: int, line: str) -> Dia
     parser = get_parser()
 
     def parse(text: str) -> object:
-        return parser.parse(text, start="recipe")
+        return parser.parse(text, start="line")
 
     label = exc.match_examples(parse, _SYNTAX_EXAMPLES, use_accepts=True)
     col = getattr(exc, "column", 1) or 1
@@ -295,11 +290,13 @@ def _lex_lines(text: str, file: str) -> tuple[list[LineNode], list[Diagnostic]]:
         # slow path: one line at a time, so that every broken line is reported
         nodes: list[LineNode] = []
         diags: list[Diagnostic] = []
-        for lineno, line in enumerate(text.splitlines(), start=1):
+        # lines as Lark counts them: split on "\n" only, a "\r" before it belongs to the break
+        for lineno, line in enumerate(text.split("\n"), start=1):
+            line = line.removesuffix("\r")
             if not line.strip():
                 continue
             try:
-                sub = parser.parse(line + "\n", start="recipe")
+                sub = parser.parse(line + "\n", start="line")
             except UnexpectedInput as exc:
                 diags.append(_syntax_diag(exc, file, lineno, line))
                 continue
@@ -338,9 +335,9 @@ def _open_quote(text: str) -> int | None:
     return start if quote is not None else None
 
 
-def _cut_comment(tok: Token) -> tuple[str, int]:
-    """Text of a REST token before its first ``#`` (right-stripped) and its length."""
-    raw = str(tok)
+def _cut_comment(piece: Piece) -> tuple[str, int]:
+    """Text of a REST piece before its first ``#`` (right-stripped) and its length."""
+    raw = piece[0]
     cut = raw.find("#")
     body = (raw if cut < 0 else raw[:cut]).rstrip()
     return body, len(body)
@@ -376,6 +373,9 @@ class _Assembler:
     def warn(self, code: str, msg: str, span: Span, hint: str | None = None) -> None:
         self.diags.append(Diagnostic(code, "warning", msg, span, hint))
 
+    def at(self, node: LineNode, piece: Piece, start: int = 0, length: int | None = None) -> Span:
+        return piece_span(self.file, node.line, piece, start, length)
+
     # -- dispatch -------------------------------------------------------------------------------
     def run(self, nodes: Iterable[LineNode]) -> Recipe:
         for node in nodes:
@@ -410,16 +410,16 @@ class _Assembler:
     def on_format(self, node: LineNode) -> None:
         body, _ = _cut_comment(node.rest) if node.rest is not None else ("", 0)
         if body.strip().lower() != "dicom":
-            span = token_span(self.file, node.rest) if node.rest is not None else node.span
+            span = self.at(node, node.rest) if node.rest is not None else node.span
             shown = body.strip() or "(nothing)"
             self.err("E106", f"unsupported recipe format '{shown}'", span, "write 'FORMAT dicom'")
         self.format = "dicom"
 
     def on_section(self, node: LineNode) -> None:
-        kind_text = str(node.head)[1:]
+        kind_text = node.head[0][1:]
         kind = kind_text.lower()
         name = _cut_comment(node.rest)[0].strip() if node.rest is not None else ""
-        head_span = token_span(self.file, node.head)
+        head_span = self.at(node, node.head)
         self.section, self.section_name = None, None
         if kind not in SECTIONS:
             guess = suggest(kind, SECTIONS, cutoff=0.6)
@@ -441,7 +441,7 @@ class _Assembler:
             self.err(
                 "E104",
                 f"'%{kind}' takes no name (found '{name}')",
-                token_span(self.file, node.rest) if node.rest is not None else node.span,
+                self.at(node, node.rest) if node.rest is not None else node.span,
                 "remove the name, or put it in a comment",
             )
         self.section, self.section_name = kind, name or None
@@ -461,24 +461,23 @@ class _Assembler:
         self.err(
             "E105",
             f"{what} {where}",
-            token_span(self.file, node.head),
+            self.at(node, node.head),
             f"{what} belongs in {allowed}",
         )
 
     def _quotes_ok(self, node: LineNode) -> bool:
         if node.field is None or node.rest is None:
             return True
-        field = node.field
-        rest = str(node.rest)
+        rest = node.rest[0]
         body = rest.split("#", 1)[0] if _open_quote(rest) is None or "#" not in rest else rest
         at = _open_quote(body)
         if at is None:
             return True
-        col = (node.rest.column or 0) + at
+        col = node.rest[1] + at
         self.err(
             "E119",
             "unterminated quote",
-            Span(self.file, field.line or 0, col, field.line or 0, col + 1),
+            Span(self.file, node.line, col, node.line, col + 1),
             "quotes are only allowed in pairs; element names with an apostrophe cannot be written "
             "(use the keyword, e.g. PatientName), and a value with an apostrophe must be quoted: "
             '"O\'Brien"',
@@ -489,14 +488,14 @@ class _Assembler:
         if node.field is None:
             self.err("E107", f"{what} needs a field expression", node.span)
             return None
-        fe = _field(str(node.field), token_span(self.file, node.field))
+        fe = _field(node.field[0], self.at(node, node.field))
         if fe.kind == "invalid":
-            self.err("E109", str(fe.arg), fe.span, _field_hint(str(node.field)))
+            self.err("E109", str(fe.arg), fe.span, _field_hint(node.field[0]))
             return None
         return fe
 
     def on_action(self, node: LineNode) -> None:
-        action = str(node.head)
+        action = node.head[0]
         if self.section not in ("header", "labels"):
             self._misplaced(node, f"action {action}", "%header")
             return
@@ -505,9 +504,9 @@ class _Assembler:
         fe = self._field_of(node, action)
         value: Value | None = None
         if node.rest is not None:
-            text = upstream_value(str(node.rest))
+            text = upstream_value(node.rest[0])
             body, n = _cut_comment(node.rest)
-            span = token_span(self.file, node.rest, 0, n)
+            span = self.at(node, node.rest, 0, n)
             if text.strip():
                 if action in ("BLANK", "KEEP"):
                     self.warn("W104", f"{action} takes no value; '{body}' is ignored", span)
@@ -523,7 +522,7 @@ class _Assembler:
         target.append(Action(action, fe, value, node.span, self.section, len(target)))
 
     def on_group(self, node: LineNode) -> None:
-        word = str(node.head)
+        word = node.head[0]
         if self.section not in ("values", "fields"):
             self._misplaced(node, f"{word} line", "a %values or %fields section")
             return
@@ -531,7 +530,7 @@ class _Assembler:
             self.err(
                 "E105",
                 "SPLIT in a %fields section",
-                token_span(self.file, node.head),
+                self.at(node, node.head),
                 "SPLIT only works in %values; use FIELD",
             )
             return
@@ -542,9 +541,9 @@ class _Assembler:
         by: str | None = None
         minlength: int | None = None
         if node.rest is not None:
-            text = upstream_value(str(node.rest))
+            text = upstream_value(node.rest[0])
             body, n = _cut_comment(node.rest)
-            span = token_span(self.file, node.rest, 0, n)
+            span = self.at(node, node.rest, 0, n)
             if text.strip():
                 if self.section == "fields" or word == "FIELD":
                     self.warn("W104", f"{word} takes no parameters; '{body}' is ignored", span)
@@ -619,7 +618,7 @@ class _Assembler:
         self.filters[self.section_name or ""].append(label)
 
     def on_coord(self, node: LineNode) -> None:
-        keyword = str(node.head).lower()
+        keyword = node.head[0].lower()
         if self.label is None:
             if self.section != "filter":
                 self._misplaced(node, f"'{keyword}' line", "a LABEL block of a %filter section")
@@ -627,7 +626,7 @@ class _Assembler:
                 self.err(
                     "E105",
                     f"'{keyword}' line outside a LABEL block",
-                    token_span(self.file, node.head),
+                    self.at(node, node.head),
                     "start the block with 'LABEL <name>'",
                 )
             return
@@ -638,14 +637,14 @@ class _Assembler:
                 "E116", f"'{keyword}' needs a region: x0,y0,x1,y1, all or from:Keyword", node.span
             )
             return
-        raw = str(node.rest)
+        raw = node.rest[0]
         body, n = _cut_comment(node.rest)
-        span = token_span(self.file, node.rest, 0, max(n, 1))
+        span = self.at(node, node.rest, 0, max(n, 1))
         if n != len(raw.rstrip()):
             self.warn(
                 "W108",
                 "comment after a coordinate region ignored",
-                token_span(self.file, node.rest, n),
+                self.at(node, node.rest, n),
                 None,
             )
         spec = body.strip()
@@ -683,14 +682,14 @@ class _Assembler:
             if self.section != "filter":
                 self._misplaced(
                     node,
-                    f"filter criterion '{node.criteria[0][1]}'",
+                    f"filter criterion '{node.criteria[0][1][0]}'",
                     "a LABEL block of a %filter section",
                 )
             else:
                 self.err(
                     "E105",
                     "filter criterion outside a LABEL block",
-                    token_span(self.file, node.head),
+                    self.at(node, node.head),
                     "start the block with 'LABEL <name>'",
                 )
             return
@@ -698,47 +697,47 @@ class _Assembler:
         ops: list[str] = []
         leading: str | None = None
         for i, (op, filt, fld, val) in enumerate(node.criteria):
-            opname = None if op is None else ("and" if str(op) == "+" else "or")
+            opname = None if op is None else ("and" if op[0] == "+" else "or")
             if i == 0:
                 leading = opname
             elif opname is not None:
                 ops.append(opname)
-            name = str(filt).lower()
-            fspan = token_span(self.file, filt)
+            name = filt[0].lower()
+            fspan = self.at(node, filt)
             if fld is None:
-                self.err("E107", f"criterion '{filt}' needs a field", fspan)
+                self.err("E107", f"criterion '{filt[0]}' needs a field", fspan)
                 return
-            value = None if val is None else str(val).strip()
+            value = None if val is None else val[0].strip()
             if name in VALUE_FILTERS and not value:
                 self.err(
                     "E108",
-                    f"criterion '{filt} {fld}' needs a value",
-                    token_span(self.file, fld),
-                    f"e.g. '{filt} {fld} CT'",
+                    f"criterion '{filt[0]} {fld[0]}' needs a value",
+                    self.at(node, fld),
+                    f"e.g. '{filt[0]} {fld[0]} CT'",
                 )
                 return
             if name not in VALUE_FILTERS and value:
                 self.err(
                     "E108",
-                    f"criterion '{filt}' takes no value (found '{value}')",
-                    token_span(self.file, val),
+                    f"criterion '{filt[0]}' takes no value (found '{value}')",
+                    self.at(node, val),
                     "a criterion per operator: 'missing X || contains Y z'",
                 )
                 return
             end = val if val is not None else fld
             cspan = Span(
                 self.file,
-                filt.line or 0,
-                filt.column or 0,
-                end.end_line or 0,
-                (end.column or 0) + len(str(end).rstrip()),
+                node.line,
+                filt[1],
+                node.line,
+                end[1] + len(end[0].rstrip()),
             )
-            crits.append(Criterion(name, str(fld), value, cspan))
+            crits.append(Criterion(name, fld[0], value, cspan))
         self.label.lines.append(CriteriaLine(leading, tuple(crits), tuple(ops), node.span))
 
     def on_unknown(self, node: LineNode) -> None:
-        word = str(node.head)
-        span = token_span(self.file, node.head)
+        word = node.head[0]
+        span = self.at(node, node.head)
         upper = word.upper()
         if upper in ACTIONS or upper in ("FIELD", "SPLIT", "FORMAT"):
             self.err(

@@ -25,9 +25,23 @@ from typing import Any
 
 from deid.runner.conditions import SaveCondition, parse_conditions
 from deid.runner.executors import SerialExecutor, make_executor
-from deid.runner.job import EXISTING_MODES, JobSpec, remove_stale_temporaries
+from deid.runner.job import (
+    DEFAULT_MAX_FILE_SIZE,
+    EXISTING_MODES,
+    JobSpec,
+    parse_size,
+    remove_stale_temporaries,
+)
 from deid.runner.report import CrosswalkWriter, ReportWriter, RunSummary, load_done
-from deid.runner.sources import FileTask, RunnerError, check_output_location, collect_tasks, is_url
+from deid.runner.sources import (
+    DEFAULT_MAX_ARCHIVE_SIZE,
+    ArchiveExpander,
+    FileTask,
+    RunnerError,
+    check_output_location,
+    collect_tasks,
+    is_url,
+)
 
 __all__ = ["build_plan", "default_report_path", "run"]
 
@@ -206,6 +220,10 @@ def run(
     progress: bool | None = None,
     keep_records: bool = False,
     on_record: Callable[[dict[str, Any]], None] | None = None,
+    max_file_size: int | str | None = DEFAULT_MAX_FILE_SIZE,
+    expand_zip: bool = True,
+    max_archive_size: int | str | None = DEFAULT_MAX_ARCHIVE_SIZE,
+    chunksize: int | None = None,
 ) -> RunSummary:
     """De-identify a tree of files; the Python twin of ``deid run``.
 
@@ -265,6 +283,20 @@ def run(
         Keep every record on the returned summary (``summary.records``).
     on_record : callable, optional
         Called with each record as it arrives.
+    max_file_size : int or str or None
+        Files (and archive members) larger than this are not read and are reported ``failed``
+        with the reason; ``"512M"``, ``"4G"`` or a number of bytes; None or 0 for no limit.
+        Default 2 GiB. Below the limit, big binary elements (Pixel Data) are copied from the
+        input file in chunks rather than held in memory.
+    expand_zip : bool
+        Expand ``.zip`` inputs (each into its own temporary folder, removed at the end): the
+        members are processed as files named ``<archive>!/<member>`` and written under a
+        folder named after the archive (``study.zip`` -> ``OUTPUT/study/...``).
+    max_archive_size : int or str or None
+        Most bytes one archive may expand to (default 16 GiB).
+    chunksize : int, optional
+        Files sent to a worker process at a time (default: chosen from the number of files
+        and workers).
 
     Returns
     -------
@@ -301,83 +333,98 @@ def run(
         filters = _pixel_filters(pixel_recipe if pixel_recipe is not None else recipe)
     if plan is None:
         plan = build_plan(recipe, profile, options, functions)
-    tasks = collect_tasks(inputs, output, pattern)
-    if quarantine:
-        check_output_location(inputs, quarantine)
-        same = (
-            not is_url(quarantine)
-            and not is_url(output)
-            and (os.path.realpath(quarantine) == os.path.realpath(output))
-        )
-        if same:
-            raise RunnerError("the quarantine folder must differ from the output folder")
-    input_set = {t.input for t in tasks}
-    for path in (report, crosswalk):
-        if path and os.path.realpath(path) in input_set:
-            raise RunnerError(f"{path!r} is one of the inputs; it would be overwritten")
-
-    key = _resolve_key(key, key_file)
-    vars_abs: dict[str, Mapping[str, Any]] = {}
-    for name, values in (variables or {}).items():
-        vars_abs[name if name == "*" or is_url(name) else os.path.realpath(name)] = values
-    spec = JobSpec(
-        plan=plan,
-        key=key,
-        variables=vars_abs,
-        conditions=conds,
-        existing="overwrite" if resume and existing == "error" else existing,
-        quarantine=quarantine,
-        pixels=pixels,
-        pixel_filters=filters,
-        pixel_options=pixel_options,
-        force=force,
-        crosswalk=crosswalk is not None,
-    )
-    executor = make_executor(spec, workers, scheduler)
-    if not isinstance(executor, SerialExecutor):
-        try:
-            pickle.dumps(spec)
-        except Exception as exc:
-            executor.close()
-            raise RunnerError(
-                f"the plan cannot be sent to worker processes ({type(exc).__name__}: {exc}); "
-                "use module-level functions, or workers=1"
-            ) from exc
-    summary = RunSummary(report=report)
-    done: dict[str, dict[str, Any]] = {}
-    if resume and report:
-        done = load_done(report)
-        remove_stale_temporaries(output)
-    writer = ReportWriter(report, append=resume)
-    xwalk = CrosswalkWriter(crosswalk, append=resume)
-    bar = None
+    if chunksize is not None and chunksize < 1:
+        raise RunnerError(f"chunksize={chunksize}: must be at least 1")
     try:
-        executor.start()
-        if series_aggregate:
-            tasks = _series_blocks(executor, tasks)
-        todo = []
-        for task in tasks:
-            prev = done.get(task.input)
-            if prev is not None:
-                summary.add(prev)
-                summary.resumed += 1
-            else:
-                todo.append(task)
-        bar = _progress(progress, len(todo))
-        for record in executor.imap("process", todo):
-            writer.write(record)
-            xwalk.write(record)
-            summary.add(record)
-            if keep_records:
-                summary.records.append(record)
-            if on_record is not None:
-                on_record(record)
+        limit = parse_size(max_file_size)
+        archive_limit = parse_size(max_archive_size)
+    except ValueError as exc:
+        raise RunnerError(str(exc)) from None
+    expander = ArchiveExpander(max_member=limit, max_total=archive_limit) if expand_zip else None
+    try:
+        tasks = collect_tasks(inputs, output, pattern, archives=expander)
+        if quarantine:
+            check_output_location(inputs, quarantine)
+            same = (
+                not is_url(quarantine)
+                and not is_url(output)
+                and (os.path.realpath(quarantine) == os.path.realpath(output))
+            )
+            if same:
+                raise RunnerError("the quarantine folder must differ from the output folder")
+        input_set = {t.input for t in tasks}
+        for path in (report, crosswalk):
+            if path and os.path.realpath(path) in input_set:
+                raise RunnerError(f"{path!r} is one of the inputs; it would be overwritten")
+
+        key = _resolve_key(key, key_file)
+        vars_abs: dict[str, Mapping[str, Any]] = {}
+        for name, values in (variables or {}).items():
+            vars_abs[name if name == "*" or is_url(name) else os.path.realpath(name)] = values
+        spec = JobSpec(
+            plan=plan,
+            key=key,
+            variables=vars_abs,
+            conditions=conds,
+            existing="overwrite" if resume and existing == "error" else existing,
+            quarantine=quarantine,
+            pixels=pixels,
+            pixel_filters=filters,
+            pixel_options=pixel_options,
+            force=force,
+            crosswalk=crosswalk is not None,
+            max_file_size=limit,
+        )
+        executor = make_executor(spec, workers, scheduler, chunksize=chunksize)
+        if not isinstance(executor, SerialExecutor):
+            try:
+                pickle.dumps(spec)
+            except Exception as exc:
+                executor.close()
+                raise RunnerError(
+                    f"the plan cannot be sent to worker processes ({type(exc).__name__}: {exc}); "
+                    "use module-level functions, or workers=1"
+                ) from exc
+        summary = RunSummary(report=report)
+        done: dict[str, dict[str, Any]] = {}
+        if resume and report:
+            done = load_done(report)
+            remove_stale_temporaries(output)
+            if quarantine:
+                remove_stale_temporaries(quarantine)
+        writer = ReportWriter(report, append=resume)
+        xwalk = CrosswalkWriter(crosswalk, append=resume)
+        bar = None
+        try:
+            executor.start()
+            if series_aggregate:
+                tasks = _series_blocks(executor, tasks)
+            todo = []
+            for task in tasks:
+                prev = done.get(task.input)
+                if prev is not None:
+                    summary.add(prev)
+                    summary.resumed += 1
+                else:
+                    todo.append(task)
+            bar = _progress(progress, len(todo))
+            for record in executor.imap("process", todo):
+                writer.write(record)
+                xwalk.write(record)
+                summary.add(record)
+                if keep_records:
+                    summary.records.append(record)
+                if on_record is not None:
+                    on_record(record)
+                if bar is not None:
+                    bar.update(1)
+        finally:
             if bar is not None:
-                bar.update(1)
+                bar.close()
+            executor.close()
+            writer.close()
+            xwalk.close()
+        return summary.finish()
     finally:
-        if bar is not None:
-            bar.close()
-        executor.close()
-        writer.close()
-        xwalk.close()
-    return summary.finish()
+        if expander is not None:
+            expander.cleanup()

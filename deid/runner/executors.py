@@ -17,7 +17,10 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator, Sized
+from dataclasses import replace
+from itertools import islice
 from typing import Any
 
 from deid.runner.job import JobSpec, evaluate_file_conditions, process_file
@@ -29,6 +32,8 @@ __all__ = [
     "SerialExecutor",
     "default_workers",
     "make_executor",
+    "pick_chunksize",
+    "warm_imports",
 ]
 
 _FUNCS: dict[str, Callable[[FileTask, JobSpec], dict[str, Any]]] = {
@@ -100,9 +105,38 @@ class SerialExecutor:
 _WORKER_SPEC: JobSpec | None = None
 
 
+_WARM_MODULES = (
+    "pydicom",
+    "pydicom.filereader",
+    "pydicom.filewriter",
+    "pydicom.values",
+    "pydicom.uid",
+    "deid.engine.context",
+    "deid.errors",
+)
+
+
+def warm_imports() -> None:
+    """Import what every file needs, once: in the parent before forking (the workers then
+    share it) and in each spawned worker at start-up, never per task.
+
+    Examples
+    --------
+    >>> warm_imports()
+    """
+    import importlib
+
+    for name in _WARM_MODULES:
+        try:
+            importlib.import_module(name)
+        except ImportError:  # pragma: no cover - optional parts of deid missing
+            continue
+
+
 def _init_worker(spec: JobSpec) -> None:
     global _WORKER_SPEC
     _WORKER_SPEC = spec
+    warm_imports()
 
 
 def _run_in_worker(kind: str, task: FileTask) -> dict[str, Any]:
@@ -110,17 +144,48 @@ def _run_in_worker(kind: str, task: FileTask) -> dict[str, Any]:
     return _FUNCS[kind](task, _WORKER_SPEC)
 
 
+def _run_chunk_in_worker(kind: str, tasks: list[FileTask]) -> list[dict[str, Any]]:
+    assert _WORKER_SPEC is not None, "worker not initialised"
+    func = _FUNCS[kind]
+    return [func(task, _WORKER_SPEC) for task in tasks]
+
+
+def pick_chunksize(n_tasks: int | None, workers: int) -> int:
+    """Files per round trip to a worker: enough to amortise the inter-process cost, small
+    enough that every worker gets several chunks (load balance) and a dying worker loses few.
+
+    Examples
+    --------
+    >>> pick_chunksize(10, 2), pick_chunksize(1000, 2), pick_chunksize(None, 2)
+    (1, 8, 1)
+    """
+    if not n_tasks:
+        return 1
+    return max(1, min(8, n_tasks // (workers * 16)))
+
+
 class ProcessExecutor:
     """A local pool of ``workers`` processes, the spec (with the plan) sent by the initializer.
 
-    A worker process that dies (killed, out of memory) fails only the files it held; the pool is
-    rebuilt and the run goes on.
+    Tasks go to the workers in chunks of ``chunksize`` files (paths in, small records out);
+    at most ``window`` chunks are in flight. A worker process that dies (killed, out of
+    memory) does not stop the run: the pool is rebuilt, the files of the chunks it held are
+    retried one at a time, and a file that kills a worker on its own is reported ``failed``.
     """
 
-    def __init__(self, spec: JobSpec, workers: int | None = None, window: int | None = None):
+    def __init__(
+        self,
+        spec: JobSpec,
+        workers: int | None = None,
+        window: int | None = None,
+        chunksize: int | None = None,
+        method: str | None = None,
+    ):
         self.spec = spec
         self.workers = workers or default_workers()
         self.window = window or 4 * self.workers
+        self.chunksize = chunksize
+        self.method = method
         self._pool: Any = None
 
     def start(self) -> None:
@@ -142,9 +207,11 @@ class ProcessExecutor:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
+        warm_imports()  # before fork: the workers inherit the modules
+
         return ProcessPoolExecutor(
             max_workers=self.workers,
-            mp_context=multiprocessing.get_context(self.start_method()),
+            mp_context=multiprocessing.get_context(self.method or self.start_method()),
             initializer=_init_worker,
             initargs=(self.spec,),
         )
@@ -156,33 +223,80 @@ class ProcessExecutor:
 
         if self._pool is None:
             self._pool = self._new_pool()
-        pending: dict[Any, FileTask] = {}
+        size = self.chunksize
+        if size is None:
+            size = pick_chunksize(len(tasks) if isinstance(tasks, Sized) else None, self.workers)
+        pending: dict[Any, list[FileTask]] = {}
+        retry: list[FileTask] = []  # files lost with a dead worker, sent again one by one
+        tries: dict[int, int] = {}
+        sent: dict[int, float] = {}
         queue = iter(tasks)
         exhausted = False
+
+        def lost(task: FileTask, exc: BaseException) -> dict[str, Any] | None:
+            """A task whose worker died: retry it alone once, then report it failed."""
+            tries[task.index] = tries.get(task.index, 0) + 1
+            if tries[task.index] > 1:
+                return _crash_record(kind, task, exc)
+            # the dead worker may have written this output before dying: the retry may
+            # replace an output no older than when the task was sent (never an older file)
+            retry.append(replace(task, retry_after=sent.get(task.index)))
+            return None
+
         while True:
-            while not exhausted and len(pending) < self.window:
-                try:
-                    task = next(queue)
-                except StopIteration:
-                    exhausted = True
-                    break
-                pending[self._pool.submit(_run_in_worker, kind, task)] = task
+            while len(pending) < self.window and (retry or not exhausted):
+                if retry:
+                    chunk = [retry.pop(0)]
+                else:
+                    chunk = list(islice(queue, size))
+                    if not chunk:
+                        exhausted = True
+                        break
+                now = time.time()
+                for task in chunk:
+                    sent.setdefault(task.index, now)
+                if len(chunk) == 1:
+                    fut = self._pool.submit(_run_in_worker, kind, chunk[0])
+                else:
+                    fut = self._pool.submit(_run_chunk_in_worker, kind, chunk)
+                pending[fut] = chunk
             if not pending:
                 return
             done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
             broken = False
             for fut in done:
-                task = pending.pop(fut)
+                chunk = pending.pop(fut)
                 try:
-                    yield fut.result()
+                    result = fut.result()
                 except BrokenProcessPool as exc:
                     broken = True
-                    yield _crash_record(kind, task, exc)
+                    for task in chunk:
+                        record = lost(task, exc)
+                        if record is not None:
+                            yield record
                 except Exception as exc:  # noqa: BLE001 - pickling errors and the like
-                    yield _crash_record(kind, task, exc)
+                    for task in chunk:
+                        yield _crash_record(kind, task, exc)
+                else:
+                    if isinstance(result, list):
+                        yield from result
+                    else:
+                        yield result
             if broken:
-                for fut, task in list(pending.items()):
-                    yield _crash_record(kind, task, RuntimeError("worker process died"))
+                died = RuntimeError("worker process died")
+                for fut, chunk in list(pending.items()):
+                    outcome = None
+                    if fut.done() and fut.exception() is None:
+                        outcome = fut.result()
+                    if outcome is None:
+                        for task in chunk:
+                            record = lost(task, died)
+                            if record is not None:
+                                yield record
+                    elif isinstance(outcome, list):
+                        yield from outcome
+                    else:
+                        yield outcome
                 pending.clear()
                 self._pool.shutdown(wait=False, cancel_futures=True)
                 self._pool = self._new_pool()
@@ -273,7 +387,11 @@ class DaskExecutor:
 
 
 def make_executor(
-    spec: JobSpec, workers: int | None = None, scheduler: Any = None
+    spec: JobSpec,
+    workers: int | None = None,
+    scheduler: Any = None,
+    *,
+    chunksize: int | None = None,
 ) -> SerialExecutor | ProcessExecutor | DaskExecutor:
     """Pick the executor: Dask when ``scheduler`` is given, serial for 1 worker, else a pool.
 
@@ -287,4 +405,4 @@ def make_executor(
     n = default_workers() if workers is None or workers <= 0 else workers
     if n == 1:
         return SerialExecutor(spec)
-    return ProcessExecutor(spec, n)
+    return ProcessExecutor(spec, n, chunksize=chunksize)

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import secrets
 import time
 import warnings
@@ -44,13 +45,21 @@ from typing import Any
 
 from deid.errors import DeidError
 from deid.runner.conditions import SaveCondition, evaluate_conditions
-from deid.runner.sources import FileTask, is_url
+from deid.runner.sources import FileTask, RunnerError, is_url
 
 __all__ = [
+    "DEFAULT_MAX_FILE_SIZE",
+    "DEFER_SIZE",
     "EXISTING_MODES",
+    "ElementWindow",
+    "FileTooLargeError",
     "JobSpec",
     "TruncatedFileError",
+    "check_size",
     "evaluate_file_conditions",
+    "file_size",
+    "materialize",
+    "parse_size",
     "process_file",
     "read_dataset",
     "remove_stale_temporaries",
@@ -59,6 +68,12 @@ __all__ = [
 
 EXISTING_MODES = ("skip", "overwrite", "error")
 TEMP_MARK = ".deid-tmp-"
+#: Default per-file size limit (``--max-file-size``): 2 GiB.
+DEFAULT_MAX_FILE_SIZE = 2 * 1024**3
+#: Binary elements larger than this are not read into memory but copied from the input file.
+DEFER_SIZE = 4 * 1024**2
+_COPY_CHUNK = 1024 * 1024
+_BUFFER_VRS = frozenset({"OB", "OW", "OD", "OF", "OL", "OV"})
 
 
 class TruncatedFileError(DeidError):
@@ -96,6 +111,9 @@ class JobSpec:
         Read files without the DICOM preamble (``dcmread(force=True)``).
     crosswalk : bool
         Record original and de-identified identifiers for the crosswalk file.
+    max_file_size : int or None
+        Files larger than this many bytes are not read and are reported ``failed`` (default
+        :data:`DEFAULT_MAX_FILE_SIZE`, 2 GiB; None for no limit).
     """
 
     plan: Any
@@ -109,12 +127,13 @@ class JobSpec:
     pixel_options: Any = None
     force: bool = False
     crosswalk: bool = False
+    max_file_size: int | None = DEFAULT_MAX_FILE_SIZE
 
 
 class _CheckedReader:
     """File-like wrapper that notices reads cut short by the end of the data."""
 
-    def __init__(self, raw: io.BytesIO) -> None:
+    def __init__(self, raw: Any) -> None:
         self._raw = raw
         self.zero_reads = 0
         self.truncated = False
@@ -128,10 +147,169 @@ class _CheckedReader:
                 self.zero_reads += 1
                 if self.zero_reads > 1:
                     self.truncated = True
-        return data
+        return bytes(data)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._raw, name)
+
+
+class ElementWindow(io.BufferedIOBase):
+    """A read-only, seekable view of ``length`` bytes at ``offset`` of a local file.
+
+    Used as the value of a large binary element (Pixel Data of a big multi-frame image) so the
+    value is never held in memory: pydicom writes buffered values in chunks. The file is opened
+    on demand and released as soon as the end of the window has been read.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "f.bin")
+    >>> _ = open(path, "wb").write(b"0123456789")
+    >>> w = ElementWindow(path, 2, 5)
+    >>> w.read(), w.seek(0, os.SEEK_END), w.seek(1), w.read(2)
+    (b'23456', 5, 1, b'34')
+    """
+
+    def __init__(self, path: str, offset: int, length: int) -> None:
+        super().__init__()
+        self.path = path
+        self.offset = offset
+        self.length = length
+        self._pos = 0
+        self._fh: Any = None
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, pos: int, whence: int = os.SEEK_SET) -> int:
+        base = {os.SEEK_SET: 0, os.SEEK_CUR: self._pos, os.SEEK_END: self.length}[whence]
+        self._pos = max(0, base + pos)
+        return self._pos
+
+    def read(self, size: int | None = -1) -> bytes:
+        left = self.length - self._pos
+        n = left if size is None or size < 0 else min(size, left)
+        if n <= 0:
+            return b""
+        if self._fh is None:  # unbuffered: no stale bytes if the file changes under us
+            self._fh = open(self.path, "rb", buffering=0)  # noqa: SIM115 - see _release
+        self._fh.seek(self.offset + self._pos)
+        data = self._fh.read(n)
+        while data is not None and 0 < len(data) < n:
+            more = self._fh.read(n - len(data))
+            if not more:
+                break
+            data += more
+        if data is None or len(data) < n:
+            self._release()
+            raise TruncatedFileError(f"{self.path}: the file changed or shrank while being read")
+        self._pos += n
+        if self._pos >= self.length:
+            self._release()
+        return bytes(data)
+
+    read1 = read
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def _release(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
+
+    def close(self) -> None:
+        self._release()
+        super().close()
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"path": self.path, "offset": self.offset, "length": self.length}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["path"], state["offset"], state["length"])  # type: ignore[misc]
+
+    def __repr__(self) -> str:
+        return f"ElementWindow({self.path!r}, offset={self.offset}, length={self.length})"
+
+
+class FileTooLargeError(DeidError):
+    """A file is larger than the per-file size limit (``--max-file-size``)."""
+
+
+def parse_size(text: str | int | None) -> int | None:
+    """Read a size such as ``2G``, ``512M``, ``1.5GiB``, ``1000000``; ``0``/``none`` = no limit.
+
+    Units are binary (``K`` = 1024 bytes).
+
+    Raises
+    ------
+    ValueError
+        When the text is not a size.
+
+    Examples
+    --------
+    >>> parse_size("2G"), parse_size("512m"), parse_size("100"), parse_size("none")
+    (2147483648, 536870912, 100, None)
+    """
+    if text is None:
+        return None
+    if isinstance(text, int):
+        if text < 0:
+            raise ValueError(f"size {text!r}: must not be negative")
+        return text or None
+    raw = str(text).strip().lower().replace(" ", "")
+    if raw in ("none", "unlimited", "off"):
+        return None
+    match = re.fullmatch(r"(\d+(?:\.\d*)?|\.\d+)([kmgt]?)(?:i?b)?", raw)
+    if match is None:
+        raise ValueError(f"size {text!r}: expected a number with an optional K/M/G/T unit")
+    units = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
+    return int(float(match.group(1)) * units[match.group(2)]) or None
+
+
+def file_size(path: str) -> int:
+    """Size in bytes of a local file or an fsspec URL.
+
+    Examples
+    --------
+    >>> from pydicom.data import get_testdata_file
+    >>> file_size(get_testdata_file("CT_small.dcm")) > 0
+    True
+    """
+    if is_url(path):
+        import fsspec
+
+        fs, p = fsspec.core.url_to_fs(path)
+        return int(fs.size(p))
+    return os.path.getsize(path)
+
+
+def check_size(path: str, limit: int | None) -> int:
+    """Return the size of ``path``; raise :class:`FileTooLargeError` above ``limit`` bytes.
+
+    Examples
+    --------
+    >>> from pydicom.data import get_testdata_file
+    >>> check_size(get_testdata_file("CT_small.dcm"), 100)
+    Traceback (most recent call last):
+    ...
+    deid.runner.job.FileTooLargeError: ... is larger than the per-file limit of 100 bytes ...
+    """
+    size = file_size(path)
+    if limit is not None and size > limit:
+        raise FileTooLargeError(
+            f"{path}: {size} bytes is larger than the per-file limit of {limit} bytes "
+            "(raise it with --max-file-size / max_file_size=)"
+        )
+    return size
 
 
 def _read_bytes(path: str) -> bytes:
@@ -144,8 +322,80 @@ def _read_bytes(path: str) -> bytes:
         return fh.read()
 
 
-def read_dataset(path: str, data: bytes | None = None, *, force: bool = False) -> Any:
+def _element_vr(raw: Any) -> str | None:
+    vr = raw.VR
+    if vr is None:
+        from pydicom.datadict import dictionary_VR
+
+        try:
+            vr = dictionary_VR(raw.tag)
+        except KeyError:
+            return None
+    if vr in ("OB or OW", "US or OW", "US or SS or OW"):
+        return "OW"
+    return str(vr)
+
+
+def _settle_deferred(ds: Any, fh: Any, path: str, size: int) -> None:
+    """Replace the elements pydicom deferred: big binary values become :class:`ElementWindow`
+    buffers (never read into memory), others are read now; a value that would end past the end
+    of the file is a truncated file."""
+    from pydicom.dataelem import DataElement, RawDataElement
+
+    for tag, elem in list(ds._dict.items()):
+        if isinstance(elem, RawDataElement):
+            value = elem.value
+            if value is None and elem.length not in (0, 0xFFFFFFFF):
+                if elem.value_tell + elem.length > size:
+                    raise TruncatedFileError(
+                        f"{path}: truncated DICOM file: ({tag >> 16:04X},{tag & 0xFFFF:04X}) "
+                        f"declares {elem.length} bytes but the file ends first"
+                    )
+                vr = _element_vr(elem)
+                if vr in _BUFFER_VRS:
+                    window = ElementWindow(path, elem.value_tell, elem.length)
+                    ds._dict[tag] = DataElement(tag, vr, window)
+                else:
+                    fh.seek(elem.value_tell)
+                    ds._dict[tag] = elem._replace(value=fh.read(elem.length))
+            elif isinstance(value, list):
+                for item in value:
+                    if hasattr(item, "_dict"):
+                        _settle_deferred(item, fh, path, size)
+        elif getattr(elem, "VR", None) == "SQ" and isinstance(elem.value, list):
+            for item in elem.value:
+                _settle_deferred(item, fh, path, size)
+
+
+def materialize(ds: Any) -> None:
+    """Read the buffered (windowed) values of ``ds`` into memory, e.g. before decoding pixels.
+
+    Examples
+    --------
+    >>> from pydicom.dataset import Dataset
+    >>> materialize(Dataset())
+    """
+    for elem in ds._dict.values():
+        if getattr(elem, "is_buffered", False) and isinstance(elem.value, ElementWindow):
+            window = elem.value
+            window.seek(0)
+            elem.value = window.read()
+
+
+def read_dataset(
+    path: str,
+    data: bytes | None = None,
+    *,
+    force: bool = False,
+    max_size: int | None = None,
+    source: str | None = None,
+) -> Any:
     """Read a whole DICOM file, refusing non-DICOM and truncated files.
+
+    A local file is parsed from disk (never held twice): binary elements larger than
+    :data:`DEFER_SIZE` (big Pixel Data) are not read at all but become
+    :class:`ElementWindow` buffers that pydicom copies chunk by chunk when the dataset is
+    saved, so memory does not grow with the size of the image.
 
     Parameters
     ----------
@@ -155,6 +405,11 @@ def read_dataset(path: str, data: bytes | None = None, *, force: bool = False) -
         The file's content when already read.
     force : bool
         Accept files without the 128-byte preamble and ``DICM`` prefix.
+    max_size : int, optional
+        Refuse files larger than this many bytes (:class:`FileTooLargeError`).
+    source : str, optional
+        Where the bytes really are when that differs from ``path`` (an archive member
+        extracted to a temporary folder); ``path`` is still the name used in messages.
 
     Raises
     ------
@@ -162,6 +417,8 @@ def read_dataset(path: str, data: bytes | None = None, *, force: bool = False) -
         Not a DICOM file, or unreadable.
     TruncatedFileError
         The file ends inside an element.
+    FileTooLargeError
+        The file is larger than ``max_size``.
 
     Examples
     --------
@@ -174,22 +431,45 @@ def read_dataset(path: str, data: bytes | None = None, *, force: bool = False) -
 
     from deid.errors import DicomReadError
 
-    raw = _read_bytes(path) if data is None else data
-    reader = _CheckedReader(io.BytesIO(raw))
+    where = source or path
+    fh: Any = None
+    size = 0
     try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            ds = pydicom.dcmread(reader, force=force)  # type: ignore[arg-type]
-    except InvalidDicomError as exc:
-        raise DicomReadError(f"{path}: not a DICOM file ({exc})") from exc
-    except Exception as exc:  # pydicom raises many types on corrupt data
-        if reader.truncated:
-            raise TruncatedFileError(f"{path}: truncated DICOM file ({exc})") from exc
-        raise DicomReadError(f"{path}: cannot read as DICOM ({type(exc).__name__}: {exc})") from exc
-    if reader.truncated or any("End of file reached" in str(w.message) for w in caught):
-        raise TruncatedFileError(f"{path}: truncated DICOM file (ends inside an element)")
-    if len(ds) == 0:
-        raise DicomReadError(f"{path}: no data elements (not a DICOM dataset)")
+        if data is None:
+            try:
+                size = check_size(where, max_size)
+            except FileNotFoundError as exc:
+                raise DicomReadError(f"{path}: no such file") from exc
+            if is_url(where):
+                data = _read_bytes(where)
+        if data is not None:
+            reader = _CheckedReader(io.BytesIO(data))
+            defer = None
+        else:
+            fh = open(where, "rb")  # noqa: SIM115 - closed in finally
+            reader = _CheckedReader(fh)
+            defer = DEFER_SIZE
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                ds = pydicom.dcmread(reader, force=force, defer_size=defer)  # type: ignore[arg-type]
+        except InvalidDicomError as exc:
+            raise DicomReadError(f"{path}: not a DICOM file ({exc})") from exc
+        except Exception as exc:  # pydicom raises many types on corrupt data
+            if reader.truncated:
+                raise TruncatedFileError(f"{path}: truncated DICOM file ({exc})") from exc
+            raise DicomReadError(
+                f"{path}: cannot read as DICOM ({type(exc).__name__}: {exc})"
+            ) from exc
+        if reader.truncated or any("End of file reached" in str(w.message) for w in caught):
+            raise TruncatedFileError(f"{path}: truncated DICOM file (ends inside an element)")
+        if len(ds) == 0:
+            raise DicomReadError(f"{path}: no data elements (not a DICOM dataset)")
+        if fh is not None:
+            _settle_deferred(ds, fh, path, size)
+    finally:
+        if fh is not None:
+            fh.close()
     ds.filename = path
     return ds
 
@@ -252,6 +532,24 @@ def _exists(path: str) -> bool:
     return os.path.lexists(path)
 
 
+def _written_by_dead_worker(task: FileTask) -> bool:
+    """True when a retried task's output was written during this run (by the worker that
+    died before it could report); a coarse clock margin of one second is allowed."""
+    if task.retry_after is None:
+        return False
+    try:
+        if is_url(task.output):
+            import fsspec
+
+            fs, p = fsspec.core.url_to_fs(task.output)
+            modified = fs.modified(p).timestamp()
+        else:
+            modified = os.stat(task.output).st_mtime
+    except (OSError, NotImplementedError, ValueError, AttributeError):
+        return False
+    return bool(modified >= task.retry_after - 1.0)
+
+
 def _atomic_write(path: str, data: bytes | Any) -> None:
     """Write ``data`` (bytes, or a dataset to save) to a temporary name next to ``path`` and
     rename it into place; nothing is left behind on error."""
@@ -288,11 +586,18 @@ def _atomic_write(path: str, data: bytes | Any) -> None:
 def _write_to(fh: Any, data: bytes | Any) -> None:
     if isinstance(data, (bytes, bytearray)):
         fh.write(data)
-    else:
+        return
+    from pydicom.config import settings
+
+    chunk = settings.buffered_read_size
+    settings.buffered_read_size = max(chunk, _COPY_CHUNK)  # buffered values: copy in 1 MiB
+    try:
         data.save_as(fh)
+    finally:
+        settings.buffered_read_size = chunk
 
 
-def _quarantine(spec: JobSpec, task: FileTask, data: bytes | None) -> str | None:
+def _quarantine(spec: JobSpec, task: FileTask, data: bytes | None = None) -> str | None:
     if not spec.quarantine:
         return None
     if is_url(spec.quarantine):
@@ -300,9 +605,29 @@ def _quarantine(spec: JobSpec, task: FileTask, data: bytes | None) -> str | None
     else:
         target = os.path.join(os.path.realpath(spec.quarantine), *task.relative.split("/"))
     if data is None:
-        data = _read_bytes(task.input)
-    _atomic_write(target, data)
+        _atomic_write(target, _SourceFile(task.path))
+    else:
+        _atomic_write(target, data)
     return target
+
+
+class _SourceFile:
+    """A file copied chunk by chunk by :func:`_atomic_write` (quarantine of any size)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def save_as(self, out: Any) -> None:
+        import shutil
+
+        if is_url(self.path):
+            import fsspec
+
+            with fsspec.open(self.path, "rb") as fh:
+                shutil.copyfileobj(fh, out, 1024 * 1024)
+        else:
+            with open(self.path, "rb") as fh:
+                shutil.copyfileobj(fh, out, 1024 * 1024)
 
 
 def _detect_pixels(ds: Any, spec: JobSpec) -> Any:
@@ -336,7 +661,11 @@ def evaluate_file_conditions(task: FileTask, spec: JobSpec) -> dict[str, Any]:
     False
     """
     try:
-        ds = read_dataset(task.input, force=spec.force)
+        if task.error is not None:
+            raise RunnerError(task.error)
+        ds = read_dataset(
+            task.input, force=spec.force, max_size=spec.max_file_size, source=task.source
+        )
     except Exception as exc:  # noqa: BLE001 - contained, reported per file
         return {"input": task.input, "series": None, "passed": False, "error": str(exc)}
     results = evaluate_conditions(spec.conditions, ds)
@@ -389,17 +718,19 @@ def process_file(task: FileTask, spec: JobSpec, plan: Any = None) -> dict[str, A
         "save_disabling_inputs_series_agg": [],
         "quarantine": None,
     }
-    data: bytes | None = None
     try:
-        if _exists(task.output):
+        if task.error is not None:
+            raise RunnerError(task.error)
+        if _exists(task.output) and not _written_by_dead_worker(task):
             if spec.existing == "skip":
                 record.update(status="skipped", reason="output exists", output=task.output)
                 return record
             if spec.existing == "error":
                 record["reason"] = f"output {task.output} exists (use --existing overwrite|skip)"
                 return record
-        data = _read_bytes(task.input)
-        ds = read_dataset(task.input, data, force=spec.force)
+        ds = read_dataset(
+            task.input, force=spec.force, max_size=spec.max_file_size, source=task.source
+        )
         t1 = time.perf_counter()
         timings["read"] = t1 - t0
         record["StudyInstanceUID"] = _uid(ds, "StudyInstanceUID")
@@ -426,7 +757,7 @@ def process_file(task: FileTask, spec: JobSpec, plan: Any = None) -> dict[str, A
                     "did not meet the save conditions",
                 )
             if record["status"] == "rejected":
-                record["quarantine"] = _quarantine(spec, task, data)
+                record["quarantine"] = _quarantine(spec, task)
                 return record
         detection = _detect_pixels(ds, spec) if spec.pixels else None
         changes = plan.apply(ds, _context(spec, task))
@@ -436,12 +767,13 @@ def process_file(task: FileTask, spec: JobSpec, plan: Any = None) -> dict[str, A
         counts = changes.counts() if hasattr(changes, "counts") else {}
         record["counts"] = dict(counts)
         if spec.pixels:
+            materialize(ds)  # the pixel step decodes the image: it needs the bytes
             outcome = _run_pixels(ds, detection, spec)
             timings["pixels"] = time.perf_counter() - t2
             record["pixels"] = outcome.to_dict()
             if outcome.status == "rejected":
                 record.update(status="rejected", reason=f"pixels: {outcome.reason}")
-                record["quarantine"] = _quarantine(spec, task, data)
+                record["quarantine"] = _quarantine(spec, task)
                 return record
         t3 = time.perf_counter()
         _atomic_write(task.output, ds)
@@ -455,7 +787,7 @@ def process_file(task: FileTask, spec: JobSpec, plan: Any = None) -> dict[str, A
         status = "rejected" if isinstance(exc, RejectedError) else "failed"
         record.update(status=status, reason=f"{type(exc).__name__}: {exc}", output=None)
         try:
-            record["quarantine"] = _quarantine(spec, task, data)
+            record["quarantine"] = _quarantine(spec, task)
         except Exception as qexc:  # noqa: BLE001 - pragma: no cover - quarantine disk errors
             record["reason"] += f" (quarantine copy failed: {qexc})"
     finally:
@@ -464,8 +796,16 @@ def process_file(task: FileTask, spec: JobSpec, plan: Any = None) -> dict[str, A
     return record
 
 
+def _is_temporary(name: str) -> bool:
+    return name.startswith(".") and TEMP_MARK in name
+
+
 def remove_stale_temporaries(folder: str) -> int:
-    """Delete temporary files a killed run left in ``folder`` (local only); return how many.
+    """Delete temporary files a killed run left in ``folder``; return how many were removed.
+
+    Works on local folders and on fsspec URLs (``memory://``, ``s3://``, ...) where the
+    filesystem can list and delete; a filesystem that refuses is left as it is (the leftovers
+    are hidden ``.<name>.deid-tmp-*`` files that never carry a released name).
 
     Examples
     --------
@@ -473,12 +813,39 @@ def remove_stale_temporaries(folder: str) -> int:
     >>> remove_stale_temporaries(tempfile.mkdtemp())
     0
     """
-    if is_url(folder) or not os.path.isdir(folder):
+    if is_url(folder):
+        return _remove_stale_url(folder)
+    if not os.path.isdir(folder):
         return 0
     removed = 0
     for dirpath, _dirs, files in os.walk(folder):
         for name in files:
-            if TEMP_MARK in name and name.startswith("."):
-                os.unlink(os.path.join(dirpath, name))
+            if _is_temporary(name):
+                try:
+                    os.unlink(os.path.join(dirpath, name))
+                except FileNotFoundError:  # pragma: no cover - removed concurrently
+                    continue
                 removed += 1
+    return removed
+
+
+def _remove_stale_url(folder: str) -> int:
+    import fsspec
+
+    fs, root = fsspec.core.url_to_fs(folder)
+    try:
+        if not fs.exists(root):
+            return 0
+        found = fs.find(root)
+    except (NotImplementedError, OSError, ValueError):
+        return 0
+    removed = 0
+    for path in found:
+        if not _is_temporary(path.rstrip("/").rsplit("/", 1)[-1]):
+            continue
+        try:
+            fs.rm(path)
+        except (NotImplementedError, OSError, ValueError):
+            continue
+        removed += 1
     return removed

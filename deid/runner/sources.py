@@ -22,14 +22,19 @@ import glob as _glob
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from deid.errors import DeidError
 
 __all__ = [
+    "DEFAULT_MAX_ARCHIVE_MEMBERS",
+    "DEFAULT_MAX_ARCHIVE_SIZE",
+    "ArchiveExpander",
     "FileTask",
     "RunnerError",
     "check_output_location",
     "collect_tasks",
+    "is_archive",
     "is_url",
     "iter_input_files",
 ]
@@ -56,6 +61,16 @@ class FileTask:
     series_block : tuple of str or None
         With series aggregation: the inputs of the same series that failed their save
         conditions (the file is then rejected), else None.
+    source : str or None
+        Where the bytes are read from when that is not ``input``: a member of a ``.zip``
+        input is named ``<archive>!/<member>`` and read from its extracted copy.
+    error : str or None
+        A problem found while listing the inputs (an unsafe or oversized archive member); the
+        file is then reported as ``failed`` with this reason without being read.
+    retry_after : float or None
+        Set when the task is retried after its worker process died: an existing output last
+        modified at or after this time (``time.time()``) was written by that worker and is
+        replaced, whatever the ``existing`` mode.
     """
 
     index: int
@@ -63,6 +78,14 @@ class FileTask:
     relative: str
     output: str
     series_block: tuple[str, ...] | None = None
+    source: str | None = None
+    error: str | None = None
+    retry_after: float | None = None
+
+    @property
+    def path(self) -> str:
+        """Where the file's bytes are read from (``source``, else ``input``)."""
+        return self.source or self.input
 
 
 def is_url(path: str) -> bool:
@@ -146,7 +169,7 @@ def _url_files(item: str) -> Iterator[tuple[str, str]]:
 
 
 def iter_input_files(
-    inputs: Sequence[str], pattern: str | None = None
+    inputs: Sequence[str], pattern: str | None = None, *, keep_archives: bool = False
 ) -> Iterator[tuple[str, str]]:
     """Yield ``(path_or_url, relative)`` for every file of every input, deterministically.
 
@@ -156,6 +179,8 @@ def iter_input_files(
         Files, folders, glob patterns (``**`` recursive) or fsspec URLs.
     pattern : str, optional
         Keep only files whose base name matches this ``fnmatch`` pattern.
+    keep_archives : bool
+        Yield ``.zip`` files whatever the pattern (their members are filtered instead).
 
     Raises
     ------
@@ -173,6 +198,9 @@ def iter_input_files(
     for item in inputs:
         source = _url_files(item) if is_url(item) else _local_files(item)
         for path, rel in source:
+            if keep_archives and is_archive(path):
+                yield path, rel
+                continue
             if pattern and not fnmatch.fnmatch(rel.rsplit("/", 1)[-1], pattern):
                 continue
             yield path, rel
@@ -237,7 +265,13 @@ def _join(output: str, rel: str) -> str:
     return os.path.join(os.path.realpath(output), *rel.split("/"))
 
 
-def collect_tasks(inputs: Sequence[str], output: str, pattern: str | None = None) -> list[FileTask]:
+def collect_tasks(
+    inputs: Sequence[str],
+    output: str,
+    pattern: str | None = None,
+    *,
+    archives: ArchiveExpander | None = None,
+) -> list[FileTask]:
     """List the tasks of a run.
 
     Parameters
@@ -247,7 +281,11 @@ def collect_tasks(inputs: Sequence[str], output: str, pattern: str | None = None
     output : str
         Output folder (path or URL); it mirrors the relative paths of the inputs.
     pattern : str, optional
-        ``fnmatch`` pattern on base names.
+        ``fnmatch`` pattern on base names (of archive members too).
+    archives : ArchiveExpander, optional
+        Expand ``.zip`` inputs with it: each member becomes a task named
+        ``<archive>!/<member>`` written to ``<archive name without .zip>/<member>``. Without
+        it a ``.zip`` file is a plain input (and fails as not DICOM).
 
     Raises
     ------
@@ -269,7 +307,19 @@ def collect_tasks(inputs: Sequence[str], output: str, pattern: str | None = None
     tasks: list[FileTask] = []
     seen: dict[str, str] = {}
     inputs_seen: set[str] = set()
-    for path, rel in iter_input_files(inputs, pattern):
+
+    def entries() -> Iterator[tuple[str, str, str | None, str | None]]:
+        for path, rel in iter_input_files(inputs, pattern, keep_archives=archives is not None):
+            if archives is not None and is_archive(path):
+                for name, member_rel, source, error in archives.expand(path, rel):
+                    base = member_rel.rsplit("/", 1)[-1]
+                    if error is None and pattern and not fnmatch.fnmatch(base, pattern):
+                        continue
+                    yield name, member_rel, source, error
+            else:
+                yield path, rel, None, None
+
+    for path, rel, source, error in entries():
         if path in inputs_seen:
             continue
         inputs_seen.add(path)
@@ -282,5 +332,235 @@ def collect_tasks(inputs: Sequence[str], output: str, pattern: str | None = None
         if not is_url(path) and target == path:
             raise RunnerError(f"input {path!r} would be overwritten by its own output")
         seen[target] = path
-        tasks.append(FileTask(len(tasks), path, rel, target))
+        tasks.append(FileTask(len(tasks), path, rel, target, source=source, error=error))
     return tasks
+
+
+# ---- .zip inputs -----------------------------------------------------------------------------
+
+#: Default cap on the bytes one archive may expand to.
+DEFAULT_MAX_ARCHIVE_SIZE = 16 * 1024**3
+#: Default cap on the number of members of one archive.
+DEFAULT_MAX_ARCHIVE_MEMBERS = 100_000
+_ZIP_SUFFIX = ".zip"
+
+
+def is_archive(path: str) -> bool:
+    """True for inputs that are expanded as archives (``.zip``, any case).
+
+    Examples
+    --------
+    >>> is_archive("/data/study.ZIP"), is_archive("/data/a.dcm")
+    (True, False)
+    """
+    return path.lower().endswith(_ZIP_SUFFIX)
+
+
+def _safe_member_name(name: str) -> str | None:
+    """The member's relative path (``/`` separated), or None when it could escape the folder."""
+    norm = name.replace("\\", "/")
+    if norm.startswith("/") or (len(norm) > 1 and norm[1] == ":") or "\x00" in norm:
+        return None
+    parts = [p for p in norm.split("/") if p not in ("", ".")]
+    if not parts or any(p == ".." for p in parts):
+        return None
+    return "/".join(parts)
+
+
+class ArchiveExpander:
+    """Expands ``.zip`` inputs into one private temporary folder per archive.
+
+    Members are checked before anything is written: a name that is absolute or climbs out with
+    ``..``, a symbolic link, an encrypted member, duplicate names, more than ``max_members``
+    members or more than ``max_total`` declared bytes refuse the whole archive (one ``failed``
+    record naming the reason). A member larger than ``max_member`` is not extracted (a
+    ``failed`` record for that member). While extracting, the bytes really written are counted
+    against the same caps. :meth:`cleanup` deletes every folder made.
+
+    Parameters
+    ----------
+    max_member : int, optional
+        Largest member, in bytes (the run's ``max_file_size``).
+    max_total : int, optional
+        Most bytes one archive may expand to.
+    max_members : int
+        Most members in one archive.
+    tempdir : str, optional
+        Where the temporary folders are made (default: the system's).
+
+    Examples
+    --------
+    >>> import tempfile, zipfile, os
+    >>> src = os.path.join(tempfile.mkdtemp(), "study.zip")
+    >>> with zipfile.ZipFile(src, "w") as zf:
+    ...     zf.writestr("a/1.dcm", b"x")
+    >>> ex = ArchiveExpander()
+    >>> [(rel, error) for _, rel, _, error in ex.expand(src, "study.zip")]
+    [('study/a/1.dcm', None)]
+    >>> ex.cleanup()
+    """
+
+    def __init__(
+        self,
+        max_member: int | None = None,
+        max_total: int | None = DEFAULT_MAX_ARCHIVE_SIZE,
+        max_members: int = DEFAULT_MAX_ARCHIVE_MEMBERS,
+        tempdir: str | None = None,
+    ) -> None:
+        self.max_member = max_member
+        self.max_total = max_total
+        self.max_members = max_members
+        self.tempdir = tempdir
+        self.folders: list[str] = []
+
+    def expand(
+        self, archive: str, relative: str
+    ) -> Iterator[tuple[str, str, str | None, str | None]]:
+        """Yield ``(logical name, relative output path, extracted path, error)`` per member.
+
+        The logical name is ``<archive>!/<member>``; the relative path replaces the archive's
+        ``.zip`` suffix by a folder (``sub/study.zip`` -> ``sub/study/<member>``). When the
+        whole archive is refused one item is yielded with the archive's own name and the error.
+        """
+        import zipfile
+
+        base = relative[: -len(_ZIP_SUFFIX)] if is_archive(relative) else relative
+        try:
+            handle = self._open(archive)
+        except OSError as exc:
+            yield archive, base, None, f"archive {archive}: cannot open ({exc})"
+            return
+        with handle:
+            try:
+                zf = zipfile.ZipFile(handle)
+            except (zipfile.BadZipFile, OSError, ValueError) as exc:
+                yield archive, base, None, f"archive {archive}: not a readable zip file ({exc})"
+                return
+            with zf:
+                members, problem = self._check(archive, zf.infolist())
+                if problem is not None:
+                    yield archive, base, None, problem
+                    return
+                if not members:
+                    return
+                import tempfile
+
+                folder = tempfile.mkdtemp(prefix="deid-zip-", dir=self.tempdir)
+                self.folders.append(folder)
+                total = 0
+                for info, name in members:
+                    logical = f"{archive}!/{name}"
+                    rel = f"{base}/{name}"
+                    if self.max_member is not None and info.file_size > self.max_member:
+                        yield logical, rel, None, (
+                            f"{logical}: {info.file_size} bytes is larger than the per-file "
+                            f"limit of {self.max_member} bytes (raise it with --max-file-size)"
+                        )
+                        continue
+                    target = os.path.join(folder, *name.split("/"))
+                    try:
+                        total += self._extract(zf, info, target, logical, total)
+                    except _ArchiveLimit as exc:
+                        yield logical, rel, None, str(exc)
+                        if exc.whole:
+                            return
+                        continue
+                    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+                        yield logical, rel, None, (
+                            f"{logical}: cannot extract ({type(exc).__name__}: {exc})"
+                        )
+                        continue
+                    yield logical, rel, target, None
+
+    @staticmethod
+    def _open(archive: str) -> Any:
+        if is_url(archive):
+            import fsspec
+
+            return fsspec.open(archive, "rb").open()
+        return open(archive, "rb")  # noqa: SIM115 - closed by the caller's with
+
+    def _check(self, archive: str, infos: list[Any]) -> tuple[list[tuple[Any, str]], str | None]:
+        import stat
+
+        members: list[tuple[Any, str]] = []
+        seen: set[str] = set()
+        declared = 0
+        files = [i for i in infos if not i.is_dir()]
+        if len(files) > self.max_members:
+            return [], (
+                f"archive {archive}: {len(files)} members, more than the limit of "
+                f"{self.max_members}"
+            )
+        for info in files:
+            name = _safe_member_name(info.filename)
+            if name is None:
+                return [], (
+                    f"archive {archive}: member {info.filename!r} would be written outside "
+                    "the extraction folder; the archive is refused"
+                )
+            if stat.S_ISLNK(info.external_attr >> 16):
+                return [], f"archive {archive}: member {info.filename!r} is a symbolic link"
+            if info.flag_bits & 0x1:
+                return [], f"archive {archive}: member {info.filename!r} is encrypted"
+            if name.lower() in seen:
+                return [], f"archive {archive}: member {info.filename!r} appears twice"
+            seen.add(name.lower())
+            declared += info.file_size
+            members.append((info, name))
+        if self.max_total is not None and declared > self.max_total:
+            return [], (
+                f"archive {archive}: expands to {declared} bytes, more than the limit of "
+                f"{self.max_total} bytes"
+            )
+        folders = set()
+        for _, name in members:
+            parts = name.lower().split("/")
+            folders.update("/".join(parts[:k]) for k in range(1, len(parts)))
+        clash = folders & seen
+        if clash:
+            return [], f"archive {archive}: {sorted(clash)[0]!r} is both a file and a folder"
+        return members, None
+
+    def _extract(self, zf: Any, info: Any, target: str, logical: str, total: int) -> int:
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        written = 0
+        chunk = 1024 * 1024
+        try:
+            with zf.open(info) as src, open(target, "wb") as dst:
+                while True:
+                    block = src.read(chunk)
+                    if not block:
+                        break
+                    written += len(block)
+                    if self.max_member is not None and written > self.max_member:
+                        raise _ArchiveLimit(
+                            f"{logical}: expands past the per-file limit of "
+                            f"{self.max_member} bytes",
+                            whole=False,
+                        )
+                    if self.max_total is not None and total + written > self.max_total:
+                        raise _ArchiveLimit(
+                            f"{logical}: the archive expands past the limit of "
+                            f"{self.max_total} bytes; the rest of it is not extracted",
+                            whole=True,
+                        )
+                    dst.write(block)
+        except BaseException:
+            if os.path.exists(target):
+                os.unlink(target)
+            raise
+        return written
+
+    def cleanup(self) -> None:
+        """Delete the temporary folders."""
+        import shutil
+
+        while self.folders:
+            shutil.rmtree(self.folders.pop(), ignore_errors=True)
+
+
+class _ArchiveLimit(Exception):
+    def __init__(self, message: str, whole: bool) -> None:
+        super().__init__(message)
+        self.whole = whole

@@ -304,12 +304,7 @@ def test_values_and_fields_groups(mode):
         run([{"action": "REMOVE", "field": "values:nope"}])
 
 
-@pytest.mark.xfail(
-    strict=True, reason="deid.engine: a %fields FIELD written as a nested uid selects nothing"
-)
 def test_fields_group_with_a_nested_uid(mode):
-    if mode == "rules":
-        pytest.xfail("passes in rules mode; the engine is the one under test")
     fields = {"names": [{"action": "FIELD", "field": "(0040,0275)__0__(0010,0010)"}]}
     recipe = create_recipe([{"action": "REMOVE", "field": "fields:names"}], fields=fields)
     ds = build_nested()

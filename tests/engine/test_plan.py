@@ -814,3 +814,46 @@ def test_files_read_from_disk_implicit_and_explicit_vr(tmp_path, implicit: bool)
     if not implicit:  # private elements of unknown creators are opaque (UN) in implicit VR
         assert ds[0x00091002].value == "20230106"
         assert "SOPInstanceUID" not in ds[0x00091003].value[0]
+
+
+def test_fields_group_with_a_nested_uid_widens_to_the_tag(dataset) -> None:
+    # upstream: a FIELD written as a nested uid collects that element; fields: then selects
+    # every element with its tag, at any depth
+    plan = compile_plan(build_recipe(
+        "FORMAT dicom\n%fields names\n"
+        "FIELD (0040,0275)__0__(0040,0008)__0__(0008,0100)\n"
+        "%header\nREMOVE fields:names\n"))
+    inner = dataset.RequestAttributesSequence[0].ScheduledProtocolCodeSequence[0]
+    assert "CodeValue" in inner
+    log = plan.apply(dataset)
+    assert "CodeValue" not in inner
+    assert log.counts() == {"REMOVE": 1}
+
+
+def test_fields_group_nested_uid_that_matches_nothing(dataset) -> None:
+    plan = compile_plan(build_recipe(
+        "FORMAT dicom\n%fields names\nFIELD (0040,0275)__5__(0010,0010)\n"
+        "%header\nREMOVE fields:names\n"))
+    assert plan.apply(dataset) == []
+    assert "PatientName" in dataset
+
+
+@pytest.mark.parametrize("written", ["2013-12-10", "2013/12/10", "2013.12.10", "20131210"])
+def test_jitter_separated_dates(written) -> None:
+    ds = Dataset()
+    ds.StudyDate = written
+    log = build_plan("JITTER StudyDate 3").apply(ds)
+    assert ds.StudyDate == "20131213"
+    assert log.counts() == {"JITTER": 1}
+
+
+@pytest.mark.parametrize("prefix", ["abc", "1.2.3", "01.2.", "1..2."])
+def test_pydicom_uuid_bad_prefix_is_a_plan_error(prefix) -> None:
+    with pytest.raises(PlanError, match=r"test.dicom:3: deid_func:pydicom_uuid: prefix"):
+        build_plan(f"REPLACE StudyInstanceUID deid_func:pydicom_uuid prefix={prefix}")
+
+
+def test_pydicom_uuid_good_prefix(dataset) -> None:
+    build_plan("REPLACE StudyInstanceUID deid_func:pydicom_uuid prefix=1.2.826.0.1.").apply(
+        dataset)
+    assert dataset.StudyInstanceUID.startswith("1.2.826.0.1.")

@@ -274,11 +274,6 @@ def test_mutated_file_is_an_error_or_a_correct_output(tmp_path_factory, job_spec
     _check_outcome(record, str(root / "out"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="deid's Basic Profile keeps undefined even-group elements "
-    "(reported to the profile owner); strict: passes once they are removed",
-)
 def test_unknown_public_element_is_not_released(tmp_path, job_spec):
     """A public (even group) tag that no dictionary defines may hold anything: fail closed."""
     from deid.runner import collect_tasks, process_file

@@ -44,10 +44,7 @@ OPTION_SETS = [
 #: Output elements where deid's Basic Profile still lets planted PHI through (reported to the
 #: profile owner). test_known_gaps_are_still_real fails when one is fixed, so the set only
 #: shrinks.
-KNOWN_GAPS: set[str] = {
-    "OverlayDescription",  # (60xx,0022) is not in Table E.1-1; the corpus plants a name there
-    "OverlayLabel",  # (60xx,1500) likewise, holds the patient ID
-}
+KNOWN_GAPS: set[str] = set()
 
 
 def _tool():

@@ -328,3 +328,43 @@ def test_ultrasound_multiframe_native_rgb():
     assert result.method == "native" and len(result.frames_touched) == 30
     after = roundtrip(ds).pixel_array
     assert not after[:, :30].any() and np.array_equal(after[:, 30:], before[:, 30:])
+
+
+def test_rle_ybr_full_fill_is_black_after_decoding():
+    ds = make_image(rows=16, cols=16, frames=2, samples=3, photometric="YBR_FULL")
+    ds.compress(RLELossless, generate_instance_uid=False)
+    before = ds.pixel_array.copy()
+    assert clean_dataset(ds, [BOX]).method == "reencoded"
+    assert ds.PhotometricInterpretation == "YBR_FULL"
+    check_masked(before, roundtrip(ds).pixel_array, ds)
+
+
+def test_frames_split_over_several_fragments_are_kept_as_they_were():
+    from pydicom.encaps import encapsulate
+    from pydicom.pixels import get_encoder
+
+    ds = make_image(rows=16, cols=16, frames=3, bits=8)
+    arr = ds.pixel_array
+    encoder = get_encoder(RLELossless)
+    frames = [encoder.encode(ds, index=i) for i in range(3)]
+    ds.PixelData = encapsulate(frames, fragments_per_frame=2)
+    ds["PixelData"].is_undefined_length = True
+    ds.file_meta.TransferSyntaxUID = RLELossless
+    original = list(generate_fragmented_frames(ds.PixelData, number_of_frames=3))
+    assert all(len(f) == 2 for f in original)
+    clean_dataset(ds, [Region(0, 0, 3, 3, frames=(0,))])
+    after = list(generate_fragmented_frames(ds.PixelData, number_of_frames=3))
+    assert after[1:] == original[1:] and len(after[0]) == 1
+    out = roundtrip(ds).pixel_array
+    assert np.array_equal(out[1:], arr[1:]) and not out[0][:3, :3].any()
+
+
+def test_dataset_without_file_meta():
+    ds = make_image(rows=12, cols=10, samples=3, photometric="YBR_FULL_422")
+    # native YBR_FULL_422 needs the 4:2:2 layout: 2 Y + Cb + Cr per pixel pair
+    ds.PixelData = bytes(range(256)) * (12 * 10 * 2 // 256) + bytes(12 * 10 * 2 % 256)
+    del ds.file_meta
+    result = clean_dataset(ds, [BOX])
+    assert result.method == "decoded"
+    assert ds.file_meta.TransferSyntaxUID == ExplicitVRLittleEndian
+    assert ds.PhotometricInterpretation == "RGB"

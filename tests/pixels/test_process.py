@@ -91,6 +91,12 @@ def test_suspect_modalities_and_callable():
     assert process_pixels(ds, None, options=PixelOptions(suspect_modalities=("us",))).status == (
         "rejected"
     )
+    ds.ImageType = ["DERIVED", "SECONDARY"]
+    outcome = process_pixels(ds, None, options=PixelOptions(suspect_image_types=("secondary",)))
+    assert outcome.status == "rejected" and "ImageType SECONDARY" in outcome.reason
+    assert process_pixels(
+        ds, None, options=PixelOptions(suspect_image_types=("SCREEN",))
+    ).status == ("untouched")
     opts = PixelOptions(suspect=lambda d: d.Rows == 8)
     assert process_pixels(ds, None, options=opts).status == "rejected"
 
@@ -177,3 +183,12 @@ def test_default_recipe_rejects_cookies_blacklisted(name):
     outcome = process_pixels(ds, DeidRecipe())
     assert outcome.status == "rejected" and "blacklist" in outcome.reason
     assert ds.PixelData is raw
+
+
+def test_float_pixel_data_is_rejected_when_rules_apply():
+    ds = make_image()
+    del ds.PixelData
+    ds.FloatPixelData = b"\x00" * 4 * 80
+    assert process_pixels(ds, OT_BOX).status == "rejected"
+    ds.Modality = "CT"
+    assert process_pixels(ds, OT_BOX).status == "untouched"

@@ -136,3 +136,118 @@ def test_recipe_round_trips_through_the_formatter():
     assert [(a.action, a.field.kind, a.field.tag, a.field.mask) for a in again.header] == [
         (a.action, a.field.kind, a.field.tag, a.field.mask) for a in recipe.header
     ]
+
+
+# ------------------------------------------------------------------ attributes not in the table
+def _overlay_dataset():
+    from pydicom.dataset import Dataset
+    from pydicom.sequence import Sequence
+
+    ds = Dataset()
+    ds.PatientName = "Doe^Jane"
+    ds.PatientID = "MRN-4242"
+    ds.add_new(0x60000010, "US", 4)
+    ds.add_new(0x60000022, "LO", "drawn by Jane Doe")
+    ds.add_new(0x60001500, "LO", "MRN-4242")
+    ds.add_new(0x60020045, "LO", "Doe")
+    ds.add_new(0x60003000, "OW", b"\x00\x01" * 4)
+    ds.add_new(0x60004000, "LT", "for Jane Doe")
+    ds.add_new(0x01100020, "LO", "MRN-4242")  # a public tag no dictionary defines
+    ds.add_new(0x00080000, "UL", 12)  # group length: known, harmless
+    item = Dataset()
+    item.add_new(0x01100020, "LO", "MRN-4242")
+    item.ReferencedSOPInstanceUID = "1.2.3.4"
+    ds.SourceImageSequence = Sequence([item])
+    return ds
+
+
+def test_policy_rules_cover_overlay_text_and_unknown_public():
+    from deid.profiles.compose import POLICY_SOURCE, policy_rules
+
+    rules = policy_rules()
+    texts = {r.row.tag_text: r for r in rules}
+    assert texts["(60xx,0022)"].action == "REMOVE" and texts["(60xx,1500)"].action == "REMOVE"
+    assert "not in Table E.1-1" in texts["(60xx,0022)"].why
+    unknown = [r for r in rules if r.row.kind == "unknown_public"]
+    assert len(unknown) == 1 and unknown[0].action == "REMOVE"
+    graphics = {r.row.tag_text: r for r in policy_rules(["clean-graphics"])}
+    assert graphics["(60xx,0022)"].function == "ps315_clean_text"
+    recipe = rules_to_recipe(effective_rules("basic"), load_table())
+    policy = [a for a in recipe.header if a.span.file == POLICY_SOURCE]
+    assert [a.field.kind for a in policy][-1] == "except"
+    assert len(rules_to_recipe(effective_rules("basic"), load_table(),
+                               include_policy=False).header) == len(recipe.header) - len(policy)
+
+
+def test_basic_profile_removes_overlay_text_and_unknown_public_elements():
+    from deid.engine import Context
+    from deid.profiles import profile_plan
+
+    ds = _overlay_dataset()
+    profile_plan("basic").apply(ds, Context(key="compose test key 0123456789"))
+    for tag in (0x60000022, 0x60001500, 0x60020045, 0x60003000, 0x60004000, 0x01100020):
+        assert tag not in ds, hex(tag)
+    assert 0x01100020 not in ds.SourceImageSequence[0]
+    assert ds.SourceImageSequence[0].ReferencedSOPInstanceUID.startswith("2.25.")
+    assert ds[0x60000010].value == 4 and 0x00080000 in ds
+
+
+def test_clean_graphics_cleans_overlay_text_but_removes_bitmaps():
+    from deid.engine import Context
+    from deid.profiles import profile_plan
+
+    ds = _overlay_dataset()
+    profile_plan("basic", ["clean-graphics"]).apply(ds, Context(key="compose test key 0123456789"))
+    assert ds[0x60000022].value == "drawn by ********"
+    assert ds[0x60004000].value == "for ********"
+    assert ds[0x60001500].value == "********"
+    assert 0x60003000 not in ds and 0x01100020 not in ds
+
+
+def test_site_keep_wins_over_unknown_public_rule():
+    from deid.engine import Context
+    from deid.profiles import profile_plan
+    from deid.recipe import parse_recipe
+
+    site = parse_recipe("FORMAT dicom\n%header\nKEEP 01100020\n", name="site.dicom")
+    ds = _overlay_dataset()
+    profile_plan("basic", recipes=[site]).apply(ds, Context(key="compose test key 0123456789"))
+    assert ds[0x01100020].value == "MRN-4242"
+
+
+def test_unknown_public_pattern_spares_every_named_element():
+    from pydicom.datadict import DicomDictionary, RepeatersDictionary
+
+    from deid.engine.selectors import ElementKey, compile_selector, static_match
+    from deid.profiles.compose import UNKNOWN_PUBLIC_PATTERN
+    from deid.recipe.ast import NO_SPAN, FieldExpr
+
+    sel = compile_selector(FieldExpr("except", "x", NO_SPAN, arg=UNKNOWN_PUBLIC_PATTERN))
+    named = [t for t, e in DicomDictionary.items() if e[2]]
+    named += [int(k.replace("x", "0"), 16) for k in RepeatersDictionary]
+    for tag in named:
+        for prefix in (None, "ReferencedStudySequence"):
+            assert not static_match(sel, ElementKey(prefix, tag, None, None)), hex(tag)
+    for tag in (0x00091001, 0x00090010, 0x00080000):
+        assert not static_match(sel, ElementKey(None, tag, None, None))
+        assert not static_match(sel, ElementKey(None, tag, "GEMS_ACQU_01", None))
+    for tag in (0x01100020, 0xA0000010, 0x00080002 | 0x7F000000):
+        assert static_match(sel, ElementKey(None, tag, None, None)), hex(tag)
+        assert static_match(sel, ElementKey("ReferencedStudySequence", tag, None, None))
+
+
+def test_table_rows_unknown_to_the_dictionary_are_kept_when_the_code_keeps_them():
+    from pydicom.dataset import Dataset
+
+    from deid.engine import Context
+    from deid.profiles import profile_plan
+
+    ds = Dataset()
+    ds.add_new(0x0040A034, "DT", "20200101120000")  # Effective Start DateTime (2026c row)
+    ds.add_new(0x00100016, "LT", "she/her")  # Pronoun Comment (2026c row, X)
+    profile_plan("basic", ["retain-long-full-dates"]).apply(ds, Context(key="k" * 20))
+    assert ds[0x0040A034].value == "20200101120000" and 0x00100016 not in ds
+    ds = Dataset()
+    ds.add_new(0x0040A034, "DT", "20200101120000")
+    profile_plan("basic").apply(ds, Context(key="k" * 20))
+    assert 0x0040A034 not in ds

@@ -149,3 +149,143 @@ def test_prepare_is_cached_per_dataset():
     other = Dataset()
     other.PatientID = "P10"
     assert fn.prepare(other, ctx).patient == "id:|P10"
+
+
+# --------------------------------------------------------------------------- VR validity
+import glob as _glob  # noqa: E402
+import importlib.util as _ilu  # noqa: E402
+import io as _io  # noqa: E402
+import os as _os  # noqa: E402
+import sys as _sys  # noqa: E402
+from pathlib import Path as _Path  # noqa: E402
+
+import pydicom as _pydicom  # noqa: E402
+import pytest as _pytest  # noqa: E402
+from pydicom import config as _config  # noqa: E402
+from pydicom.valuerep import validate_value as _validate  # noqa: E402
+
+_ROOT = _Path(__file__).resolve().parents[2]
+_ALL_OPTIONS = [
+    (),
+    ("retain-safe-private",),
+    ("retain-uids",),
+    ("retain-device-identity",),
+    ("retain-institution-identity",),
+    ("retain-patient-characteristics",),
+    ("retain-long-full-dates",),
+    ("retain-long-modified-dates",),
+    ("clean-descriptors",),
+    ("clean-structured-content",),
+    ("clean-graphics",),
+    ("clean-pixel-data", "clean-recognizable-visual-features"),
+]
+
+
+def test_fit_to_vr_lengths_and_charsets():
+    assert fit_len("LO", "y" * 122) == 64
+    assert fit_len("SH", "2.25." + "7" * 40) == 16
+    assert fn.fit_to_vr("a*b c", "CS") == "A_B C"
+    assert fn.fit_to_vr("x" * 70 + "=" + "y" * 70, "PN") == "x" * 64 + "=" + "y" * 64
+    assert fn.fit_to_vr(["20200101", "20200102"], "DA") == ["20200101", "20200102"]
+    assert fn.fit_to_vr("line\\nbreak", "LT") == "line\\nbreak"  # allowed in LT
+    assert fn.fit_to_vr("tab\x01x", "LO") == "tab x"
+    assert fn.fit_to_vr(b"\x00\x01", "OB") == b"\x00\x01"
+    assert fn.fit_to_vr("not a date", "DA") == "19000101"
+
+
+def fit_len(vr, text):
+    out = fn.fit_to_vr(text, vr)
+    _validate(vr, out, _config.RAISE)
+    return len(out)
+
+
+def test_clean_text_is_cut_to_the_vr():
+    ds = Dataset()
+    ds.PatientName = "Doe^Jane"
+    ds.StudyDescription = "Jane Doe " + "x" * 100  # LO, invalid length in the input
+    ctx = Context(key=KEY)
+    out = call(fn.ps315_clean_text, ds, field(ds, "StudyDescription"), ctx)
+    assert len(out) == 64 and out.startswith("******** x")
+
+
+def test_uid_in_a_short_text_vr_fits():
+    ds = Dataset()
+    ds.add_new(0x00081150, "SH", "1.2.3.4")  # a UID row found with the wrong VR
+    ctx = Context(key=KEY)
+    elem = ds[0x00081150]
+    out = call(fn.ps315_uid, ds, Field(elem, "ReferencedSOPClassUID", "(0008,1150)"), ctx)
+    assert len(out) <= 16 and out.startswith("2.25.")
+
+
+def _sample_files(tmp_path_factory):
+    import deid_data
+
+    files = [
+        f
+        for f in _glob.glob(_os.path.join(_os.path.dirname(deid_data.__file__), "**", "*"),
+                            recursive=True)
+        if _os.path.isfile(f) and not f.endswith((".py", ".pyc", ".json", ".txt", ".md"))
+    ]
+    name = "make_phi_corpus_vr"
+    if name not in _sys.modules:
+        spec = _ilu.spec_from_file_location(name, _ROOT / "tools" / "make_phi_corpus.py")
+        module = _ilu.module_from_spec(spec)
+        _sys.modules[name] = module
+        spec.loader.exec_module(module)
+    root = tmp_path_factory.mktemp("vr")
+    _sys.modules[name].build_corpus(str(root / "c"), seed=5)
+    files += [
+        str(p) for p in (root / "c").rglob("*") if p.is_file() and p.suffix != ".json"
+    ]
+    out = []
+    for path in files:
+        try:
+            out.append(_pydicom.dcmread(path).filename)
+        except Exception:  # noqa: BLE001, S112 - not a DICOM file
+            continue
+    return out
+
+
+@_pytest.fixture(scope="module")
+def sample_files(tmp_path_factory):
+    return _sample_files(tmp_path_factory)
+
+
+def _changed_elements(ds, log):
+    for change in log:
+        if change.action not in ("REPLACE", "ADD", "JITTER", "CLEAN"):
+            continue
+        if change.tag >> 16 == 2:
+            parent = ds.file_meta
+        else:
+            parent = fn.resolve_parent(ds, change.path)
+        if parent is None or change.tag not in parent:
+            continue
+        yield change, parent[change.tag]
+
+
+@_pytest.mark.parametrize("options", _ALL_OPTIONS, ids=lambda o: "+".join(o) or "basic")
+def test_every_written_value_is_valid_for_its_vr(sample_files, options, monkeypatch):
+    """deid-data samples and the PHI corpus, Basic + each option: pydicom in RAISE mode for
+    writing accepts every value the profile wrote, and the file saves."""
+    from deid.profiles import profile_plan
+
+    monkeypatch.setattr(_config.settings, "writing_validation_mode", _config.RAISE)
+    plan = profile_plan("basic", options)
+    assert len(sample_files) > 20
+    checked = 0
+    for path in sample_files:
+        ds = _pydicom.dcmread(path)
+        log = plan.apply(ds, Context(key=KEY, filename=path))
+        for change, elem in _changed_elements(ds, log):
+            if elem.VR == "SQ" or elem.value is None:
+                continue
+            values = elem.value if elem.VM > 1 else [elem.value]
+            for value in values:
+                try:
+                    _validate(elem.VR, value, _config.RAISE)
+                except ValueError as exc:
+                    raise AssertionError(f"{path}: {change.path} {change.keyword}: {exc}") from None
+                checked += 1
+        ds.save_as(_io.BytesIO())
+    assert checked > 100

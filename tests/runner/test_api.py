@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -413,3 +414,114 @@ def test_third_positional_argument_plan_or_recipe(tmp_path: Path) -> None:
     assert pydicom.dcmread(tmp_path / "b" / "s0" / "0.dcm").PatientName == "ANON"
     with pytest.raises(RunnerError, match="not both"):
         run(str(tmp_path / "in"), str(tmp_path / "c"), str(recipe), recipe=str(recipe))
+
+
+# ---- zip inputs, size policy, fsspec resume, chunking ---------------------------------------
+
+import glob as _glob  # noqa: E402
+import tempfile as _tempfile  # noqa: E402
+import zipfile as _zipfile  # noqa: E402
+
+
+def _zip_tree(zpath: Path, files: list[Path], root: Path, extra: dict[str, bytes] | None = None):
+    zpath.parent.mkdir(parents=True, exist_ok=True)
+    with _zipfile.ZipFile(zpath, "w") as zf:
+        for p in files:
+            zf.write(p, p.relative_to(root).as_posix())
+        for name, data in (extra or {}).items():
+            zf.writestr(name, data)
+    return zpath
+
+
+def _zip_folders() -> set[str]:
+    return set(_glob.glob(os.path.join(_tempfile.gettempdir(), "deid-zip-*")))
+
+
+def test_zip_input_end_to_end(tmp_path: Path) -> None:
+    files = make_tree(tmp_path / "staging", series=1, per_series=2)
+    src = tmp_path / "in"
+    _zip_tree(src / "study.zip", files, tmp_path / "staging", {"../evil.dcm": b"x"})
+    _zip_tree(src / "good.zip", files, tmp_path / "staging")
+    before = _zip_folders()
+    report = tmp_path / "r.jsonl"
+    summary = run(
+        [str(src)], str(tmp_path / "out"), plan=StandInPlan(), workers=2, report=str(report),
+        keep_records=True,
+    )
+    assert _zip_folders() == before  # the temporary folders are gone
+    by_input = {r["input"]: r for r in summary.records}
+    good = str((src / "good.zip").resolve())
+    assert by_input[f"{good}!/s0/0.dcm"]["status"] == "written"
+    out = tmp_path / "out" / "good" / "s0" / "0.dcm"
+    assert by_input[f"{good}!/s0/0.dcm"]["output"] == str(out.resolve())
+    assert str(pydicom.dcmread(out).PatientName) == "ANON"
+    evil = by_input[str((src / "study.zip").resolve())]
+    assert evil["status"] == "failed" and "outside the extraction folder" in evil["reason"]
+    assert summary.written == 2 and summary.failed == 1 and summary.exit_code == 1
+    assert not (tmp_path / "out" / "study").exists() and not (tmp_path / "evil.dcm").exists()
+    # resume knows archive members by their stable names
+    again = run(
+        [str(src)], str(tmp_path / "out"), plan=StandInPlan(), workers=1, report=str(report),
+        resume=True, keep_records=True,
+    )
+    assert again.resumed == 2 and [r["status"] for r in again.records] == ["failed"]
+    # --no-zip: the archive is an ordinary (non-DICOM) input
+    plain = run([str(src / "good.zip")], str(tmp_path / "o2"), plan=StandInPlan(),
+                workers=1, expand_zip=False, keep_records=True)
+    assert [r["status"] for r in plain.records] == ["failed"]
+
+
+def test_max_file_size_option(tmp_path: Path) -> None:
+    files = make_tree(tmp_path / "in", series=1, per_series=2)
+    size = files[0].stat().st_size
+    summary = run([str(tmp_path / "in")], str(tmp_path / "out"), plan=StandInPlan(), workers=1,
+                  max_file_size=size - 1, keep_records=True)
+    assert summary.failed == 2
+    assert all("per-file limit" in r["reason"] for r in summary.records)
+    summary = run([str(tmp_path / "in")], str(tmp_path / "o2"), plan=StandInPlan(), workers=1,
+                  max_file_size=f"{size}", keep_records=True)
+    assert summary.written == 2
+    with pytest.raises(RunnerError, match="size 'lots'"):
+        run([str(tmp_path / "in")], str(tmp_path / "o3"), plan=StandInPlan(), max_file_size="lots")
+    with pytest.raises(RunnerError, match="chunksize"):
+        run([str(tmp_path / "in")], str(tmp_path / "o3"), plan=StandInPlan(), chunksize=0)
+
+
+def test_resume_cleans_fsspec_temporaries(tmp_path: Path) -> None:
+    """A run killed mid-write leaves hidden temporaries in memory://; --resume removes them."""
+    fsspec = pytest.importorskip("fsspec")
+    make_tree(tmp_path / "in", series=1, per_series=3)
+    fs = fsspec.filesystem("memory")
+    out = "memory://w2-resume/out"
+    report = tmp_path / "r.jsonl"
+    try:
+        first = run([str(tmp_path / "in")], out, plan=StandInPlan(), workers=1,
+                    report=str(report), keep_records=True)
+        assert first.written == 3
+        # simulate a kill: the last record is lost and its temporary stays behind
+        lines = report.read_text().splitlines()
+        report.write_text("\n".join(lines[:2]) + "\n")
+        fs.rm("/w2-resume/out/s0/2.dcm")
+        stale = "/w2-resume/out/s0/.2.dcm.deid-tmp-4242-deadbeef"
+        fs.pipe(stale, b"half a file")
+        quarantine_stale = "/w2-resume/q/s0/.1.dcm.deid-tmp-1-00000000"
+        fs.pipe(quarantine_stale, b"half")
+        again = run([str(tmp_path / "in")], out, plan=StandInPlan(), workers=1,
+                    report=str(report), resume=True, quarantine="memory://w2-resume/q",
+                    keep_records=True)
+        assert again.resumed == 2 and again.written == 3
+        assert not fs.exists(stale) and not fs.exists(quarantine_stale)
+        assert not [p for p in fs.find("/w2-resume") if ".deid-tmp-" in p]
+        assert fs.cat("/w2-resume/out/s0/2.dcm")[128:132] == b"DICM"
+    finally:
+        fs.rm("/w2-resume", recursive=True)
+
+
+def test_chunked_pool_equals_serial(tmp_path: Path) -> None:
+    make_tree(tmp_path / "in", series=2, per_series=5)
+    one = run([str(tmp_path / "in")], str(tmp_path / "a"), plan=StandInPlan(), workers=1)
+    two = run([str(tmp_path / "in")], str(tmp_path / "b"), plan=StandInPlan(), workers=2,
+              chunksize=3, keep_records=True)
+    assert one.written == two.written == 10
+    assert sorted(r["index"] for r in two.records) == list(range(10))
+    assert read_tree(tmp_path / "a") == read_tree(tmp_path / "b")

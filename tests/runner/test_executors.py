@@ -64,7 +64,8 @@ class _Unpicklable:
 
 def test_process_pool_reports_unsendable_spec(tmp_path: Path) -> None:
     tasks = _tasks(tmp_path, 2)
-    ex = ProcessExecutor(JobSpec(plan=_Unpicklable()), workers=2)
+    # spawned workers get the spec by pickling (forked ones inherit it)
+    ex = ProcessExecutor(JobSpec(plan=_Unpicklable()), workers=2, method="spawn")
     try:
         with pytest.raises((TypeError, RuntimeError, OSError)):
             list(ex.imap("process", tasks))
@@ -87,3 +88,70 @@ def test_dask_local_cluster(tmp_path: Path) -> None:
         assert client.status != "closed"
     assert sorted(r["index"] for r in recs) == [0, 1, 2]
     assert all(r["status"] == "written" for r in recs)
+
+
+# ---- chunks and dying workers -------------------------------------------------------------
+
+import os as _os  # noqa: E402
+
+from deid.runner.executors import pick_chunksize, warm_imports  # noqa: E402
+
+from .helpers import make_dataset, write  # noqa: E402
+
+
+class _KillerPlan(StandInPlan):
+    """Kills its worker process on patient ``Doe^Kill`` (a segfaulting codec, the OOM killer)."""
+
+    def apply(self, ds, context=None):  # type: ignore[no-untyped-def]
+        if str(ds.get("PatientName", "")) == "Doe^Kill":
+            _os._exit(13)
+        return super().apply(ds, context)
+
+
+def test_pick_chunksize_bounds() -> None:
+    assert pick_chunksize(None, 2) == 1 and pick_chunksize(0, 2) == 1
+    assert pick_chunksize(31, 2) == 1
+    assert pick_chunksize(64, 2) == 2
+    assert pick_chunksize(100_000, 2) == 8  # capped: a dead worker loses few files
+    assert pick_chunksize(100_000, 64) == 8
+    warm_imports()
+
+
+@pytest.mark.parametrize("chunksize", [1, 4])
+def test_dead_worker_fails_only_its_file(tmp_path: Path, chunksize: int) -> None:
+    paths = make_tree(tmp_path / "in", series=1, per_series=9)
+    write(make_dataset(0, "1.2.3.4", patient="Doe^Kill"), tmp_path / "in" / "s0" / "kill.dcm")
+    tasks = collect_tasks([str(tmp_path / "in")], str(tmp_path / "out"))
+    ex = ProcessExecutor(JobSpec(plan=_KillerPlan()), workers=2, chunksize=chunksize)
+    try:
+        recs = list(ex.imap("process", tasks))
+    finally:
+        ex.close()
+    assert sorted(r["index"] for r in recs) == list(range(len(paths) + 1))
+    by_name = {r["input"].rsplit("/", 1)[-1]: r for r in recs}
+    assert by_name["kill.dcm"]["status"] == "failed"
+    assert "worker" in by_name["kill.dcm"]["reason"]
+    others = [r for n, r in by_name.items() if n != "kill.dcm"]
+    assert all(r["status"] == "written" for r in others), [r["reason"] for r in others]
+    assert len(list((tmp_path / "out" / "s0").iterdir())) == len(paths)
+
+
+def test_retry_replaces_only_outputs_of_this_run(tmp_path: Path) -> None:
+    """A retried file whose output predates the run still obeys existing='error'."""
+    import time
+    from dataclasses import replace
+
+    from deid.runner.job import process_file
+
+    (task,) = _tasks(tmp_path, 1)
+    out = Path(task.output)
+    out.parent.mkdir(parents=True)
+    out.write_bytes(b"older file")
+    old = time.time() - 3600
+    _os.utime(out, (old, old))
+    rec = process_file(replace(task, retry_after=time.time()), JobSpec(plan=StandInPlan()))
+    assert rec["status"] == "failed" and "exists" in rec["reason"]
+    assert out.read_bytes() == b"older file"
+    _os.utime(out, None)  # as if the dead worker had just written it
+    rec = process_file(replace(task, retry_after=time.time() - 5), JobSpec(plan=StandInPlan()))
+    assert rec["status"] == "written"

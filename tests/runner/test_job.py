@@ -218,3 +218,206 @@ def test_real_engine_file(tmp_path: Path) -> None:
     assert "PatientID" not in out and out.InstitutionName == "" and out.StudyDate == "20000101"
     assert {r["action"] for r in rec["rules"]} >= {"REMOVE", "BLANK", "REPLACE"}
     assert all(r["rule"].startswith("runner-test.dicom:") for r in rec["rules"])
+
+
+# ---- large files: size policy, windowed big elements --------------------------------------
+
+import io as _io  # noqa: E402
+import json as _json  # noqa: E402
+import struct as _struct  # noqa: E402
+import subprocess as _subprocess  # noqa: E402
+import sys as _sys  # noqa: E402
+
+from deid.runner.job import (  # noqa: E402
+    DEFAULT_MAX_FILE_SIZE,
+    DEFER_SIZE,
+    ElementWindow,
+    FileTooLargeError,
+    check_size,
+    materialize,
+    parse_size,
+)
+
+
+def _header_without_pixels() -> bytes:
+    ds = make_dataset(0, "1.2.826.0.1.3680043.8.498.77")
+    del ds.PixelData
+    buf = _io.BytesIO()
+    ds.save_as(buf, enforce_file_format=True)
+    return buf.getvalue()
+
+
+def _big_pixel_file(path: Path, length: int, content: bytes | None = None) -> Path:
+    """A file whose Pixel Data element really holds ``length`` bytes (sparse when no content)."""
+    head = _header_without_pixels() + _struct.pack("<HH", 0x7FE0, 0x0010) + b"OW\0\0"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as fh:
+        fh.write(head + _struct.pack("<I", length))
+        if content is None:
+            fh.truncate(len(head) + 4 + length)
+        else:
+            fh.write(content)
+    return path
+
+
+def test_parse_size_units_and_errors() -> None:
+    assert parse_size("2G") == 2 * 1024**3
+    assert parse_size("1.5GiB") == 3 * 1024**3 // 2
+    assert parse_size("512m") == 512 * 1024**2
+    assert parse_size("10 KB") == 10 * 1024
+    assert parse_size(4096) == 4096
+    assert parse_size("0") is None and parse_size("none") is None and parse_size(None) is None
+    for bad in ("x", "-1", "12q", ""):
+        with pytest.raises(ValueError, match="size"):
+            parse_size(bad)
+    assert DEFAULT_MAX_FILE_SIZE == 2 * 1024**3
+
+
+def test_element_window_reads_seeks_and_reports_shrinking(tmp_path: Path) -> None:
+    path = tmp_path / "f.bin"
+    path.write_bytes(bytes(range(100)))
+    win = ElementWindow(str(path), 10, 20)
+    assert win.readable() and win.seekable() and not win.closed
+    assert win.read(5) == bytes(range(10, 15))
+    assert win.tell() == 5
+    assert win.read() == bytes(range(15, 30))
+    assert win.read(3) == b""
+    assert win.seek(-4, os.SEEK_END) == 16 and win.read() == bytes(range(26, 30))
+    buf = bytearray(4)
+    win.seek(0)
+    assert win.readinto(buf) == 4 and bytes(buf) == bytes(range(10, 14))
+    assert pickle.loads(pickle.dumps(win)).read(2) == bytes(range(10, 12))
+    path.write_bytes(b"short")
+    win.seek(0)
+    with pytest.raises(TruncatedFileError, match="changed or shrank"):
+        win.read()
+
+
+def test_big_element_is_windowed_and_written_byte_for_byte(tmp_path: Path) -> None:
+    n = DEFER_SIZE + 4098
+    content = bytes(range(256)) * (n // 256) + bytes(n % 256)
+    src = _big_pixel_file(tmp_path / "in" / "big.dcm", n, content)
+    ds = read_dataset(str(src))
+    elem = ds._dict[0x7FE00010]
+    assert elem.is_buffered and isinstance(elem.value, ElementWindow)
+    assert elem.value.length == n
+    rec = process_file(_task(src, tmp_path / "out"), JobSpec(plan=StandInPlan()))
+    assert rec["status"] == "written", rec
+    out = pydicom.dcmread(rec["output"])
+    assert out.PixelData == content
+    assert str(out.PatientName) == "ANON"
+    copy = read_dataset(str(src))
+    materialize(copy)
+    assert copy.PixelData == content and not copy["PixelData"].is_buffered
+
+
+def test_small_elements_are_read_normally(tmp_path: Path) -> None:
+    (src,) = make_tree(tmp_path / "in", series=1, per_series=1)
+    ds = read_dataset(str(src))
+    assert not ds["PixelData"].is_buffered
+
+
+def test_declared_length_past_end_is_truncated_without_allocating(tmp_path: Path) -> None:
+    head = _header_without_pixels() + _struct.pack("<HH", 0x7FE0, 0x0010) + b"OW\0\0"
+    src = tmp_path / "in" / "claims-4gb.dcm"
+    src.parent.mkdir()
+    src.write_bytes(head + _struct.pack("<I", 0xFFFFFFF0) + b"\0" * 64)
+    with pytest.raises(TruncatedFileError, match=r"\(7FE0,0010\).*declares"):
+        read_dataset(str(src))
+    rec = process_file(_task(src, tmp_path / "out"), JobSpec(plan=StandInPlan()))
+    assert rec["status"] == "failed" and "TruncatedFileError" in rec["reason"]
+
+
+def test_file_over_the_size_limit_is_failed_with_reason(tmp_path: Path) -> None:
+    (src,) = make_tree(tmp_path / "in", series=1, per_series=1)
+    size = src.stat().st_size
+    assert check_size(str(src), size) == size
+    with pytest.raises(FileTooLargeError, match="per-file limit of 100 bytes"):
+        check_size(str(src), 100)
+    spec = JobSpec(plan=StandInPlan(), max_file_size=size - 1, quarantine=str(tmp_path / "q"))
+    rec = process_file(_task(src, tmp_path / "out"), spec)
+    assert rec["status"] == "failed"
+    assert "FileTooLargeError" in rec["reason"] and str(size - 1) in rec["reason"]
+    assert not (tmp_path / "out").exists()
+    assert Path(rec["quarantine"]).read_bytes() == src.read_bytes()  # streamed copy
+    rec = process_file(_task(src, tmp_path / "out2"), JobSpec(plan=StandInPlan(), max_file_size=None))
+    assert rec["status"] == "written"
+
+
+_RSS_CHILD = """
+import json, resource, sys
+from deid.runner import run
+
+class Plan:  # header-only, like a profile: the runner's own memory is what is measured
+    def apply(self, ds, context=None):
+        ds.PatientName = "ANON"
+        return []
+
+kw = {} if sys.argv[3] == "default" else {"max_file_size": sys.argv[3]}
+s = run(sys.argv[1], sys.argv[2], plan=Plan(), workers=1, progress=False,
+        keep_records=True, **kw)
+print(json.dumps({"peak_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                  "records": [[r["status"], r["reason"]] for r in s.records]}))
+"""
+
+
+def _rss_run(src: Path, out: Path, limit: str) -> dict:
+    proc = _subprocess.run(
+        [_sys.executable, "-c", _RSS_CHILD, str(src), str(out), limit],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return _json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.slow
+def test_rss_stays_bounded_on_a_real_1gb_element(tmp_path: Path) -> None:
+    """A 1 GB Pixel Data element (sparse on disk) is de-identified with a small, flat RSS:
+    the value is copied from the input in chunks, never held in memory (no rlimit needed)."""
+    n = 1024**3
+    src = _big_pixel_file(tmp_path / "in" / "big.dcm", n)
+    result = _rss_run(src, tmp_path / "out", "default")
+    assert result["records"] == [["written", None]]
+    out = tmp_path / "out" / "big.dcm"
+    assert out.stat().st_size > n
+    with open(out, "rb") as fh:  # the element is really there, at full length, in the output
+        fh.seek(-(n + 4), os.SEEK_END)
+        assert _struct.unpack("<I", fh.read(4))[0] == n
+    out.unlink()
+    assert result["peak_kb"] < 250 * 1024, result["peak_kb"]
+
+
+def test_file_above_max_file_size_is_refused_without_reading(tmp_path: Path) -> None:
+    src = _big_pixel_file(tmp_path / "in" / "big.dcm", 1024**3)
+    result = _rss_run(src, tmp_path / "out", "512M")
+    ((status, reason),) = result["records"]
+    assert status == "failed" and "per-file limit of 536870912 bytes" in reason
+    assert not (tmp_path / "out" / "big.dcm").exists()
+    assert result["peak_kb"] < 250 * 1024, result["peak_kb"]
+
+
+def test_remove_stale_temporaries_on_fsspec_memory() -> None:
+    import fsspec
+
+    fs = fsspec.filesystem("memory")
+    root = "/w2-stale-test"
+    fs.pipe(f"{root}/a/.x.dcm.deid-tmp-123-abcd", b"partial")
+    fs.pipe(f"{root}/a/x.dcm", b"kept")
+    fs.pipe(f"{root}/.y.dcm.deid-tmp-9-ffff", b"partial")
+    try:
+        assert remove_stale_temporaries(f"memory://{root}") == 2
+        assert sorted(fs.find(root)) == [f"{root}/a/x.dcm"]
+        assert remove_stale_temporaries("memory://w2-missing-folder") == 0
+    finally:
+        fs.rm(root, recursive=True)
+
+
+def test_error_task_is_failed_without_reading(tmp_path: Path) -> None:
+    task = FileTask(0, "/x.zip!/a.dcm", "x/a.dcm", str(tmp_path / "o" / "a.dcm"), error="unsafe")
+    rec = process_file(task, JobSpec(plan=StandInPlan()))
+    assert rec["status"] == "failed" and rec["reason"] == "RunnerError: unsafe"
+    cond = evaluate_file_conditions(task, JobSpec(plan=None))
+    assert cond["passed"] is False and "unsafe" in cond["error"]

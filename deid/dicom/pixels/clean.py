@@ -130,9 +130,15 @@ def clean_pixel_data(
 
     Examples
     --------
-    >>> from pydicom import Dataset
-    >>> clean_pixel_data  # doctest: +ELLIPSIS
-    <function clean_pixel_data at ...>
+    >>> from pydicom import Dataset, FileMetaDataset
+    >>> from pydicom.uid import ExplicitVRLittleEndian
+    >>> ds = Dataset(); ds.file_meta = FileMetaDataset()
+    >>> ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    >>> ds.Rows, ds.Columns, ds.SamplesPerPixel, ds.BitsAllocated = 1, 4, 1, 8
+    >>> ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 8, 7, 0
+    >>> ds.PhotometricInterpretation = "MONOCHROME2"; ds.PixelData = bytes([9, 8, 7, 6])
+    >>> clean_pixel_data(ds, [{"coordinates": [[0, "all"], [1, "1,0,3,1"]]}]).tolist()
+    [[0, 8, 7, 0]]
     """
     ds = load_dicom(dicom_file)
     arr, _ = _decode(ds, fix_interpretation, pixel_data_attribute)
