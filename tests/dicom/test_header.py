@@ -175,15 +175,15 @@ def test_recipe_object_is_loaded_once(ctbrain1, monkeypatch):
     assert isinstance(Counting("dicom"), DeidRecipe)
 
 
-SEED = "/work/shared/seeds"
+SEED = os.path.join(os.path.dirname(__file__), "..", "data", "reference")
 SEED_LINE = re.compile(r"^\s*\{?'\((\w{4}), (\w{4})\)': (.*)  \[(\w*)\],?\}?$")
 
 
 def _seed_fields():
     names = [n for n in os.listdir(SEED)] if os.path.isdir(SEED) else []
-    path = next((os.path.join(SEED, n) for n in names if n.startswith("002_")), None)
+    path = next((os.path.join(SEED, n) for n in names if n.startswith("seed-002")), None)
     if path is None:
-        pytest.skip("seed document 002 is not available")
+        pytest.fail("seed 002 printout missing from tests/data/reference")
     found = {}
     with open(path, encoding="utf-8") as handle:
         lines = handle.read().splitlines()

@@ -18,7 +18,7 @@ import pydicom
 import pytest
 
 EXAMPLE = os.path.join(
-    os.path.dirname(__file__), "..", "..", "..", "shared", "examples", "pseudonymize-mammogram"
+    os.path.dirname(__file__), "..", "data", "reference", "pseudonymize-mammogram"
 )
 
 
@@ -90,7 +90,7 @@ def normalise(line: str) -> str:
 @pytest.fixture
 def in_example_dir(monkeypatch):
     if not os.path.isdir(EXAMPLE):
-        pytest.skip("the shared mammogram example is not available")
+        pytest.fail("the mammogram example is missing from tests/data/reference")
     monkeypatch.chdir(EXAMPLE)
 
 

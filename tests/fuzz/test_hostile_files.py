@@ -297,7 +297,9 @@ _MEMORY_CHILD = textwrap.dedent(
     from deid.runner import run
     summary = run(sys.argv[1], sys.argv[2], profile="basic", workers=1, progress=False,
                   keep_records=True)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # VmHWM, not ru_maxrss: on Linux ru_maxrss keeps the forking parent's peak across exec
+    peak = next(int(line.split()[1]) for line in open("/proc/self/status")
+                if line.startswith("VmHWM:"))
     print(json.dumps({"peak_kb": peak,
                       "records": {r["input"].rsplit("/", 1)[-1]: [r["status"], r["reason"]]
                                   for r in summary.records}}))

@@ -10,7 +10,7 @@ from deid.recipe import format_recipe, parse_recipe
 from deid.recipe.compat import recipe_to_dict
 
 ROOT = Path(__file__).resolve().parents[2]
-UPSTREAM = ROOT.parent / "shared" / "data" / "upstream-deid-recipes"
+UPSTREAM = ROOT / "tests" / "data" / "reference" / "upstream-deid-recipes"
 RECIPES = sorted((ROOT / "recipes").glob("deid.*")) + sorted(UPSTREAM.glob("deid.*"))
 
 

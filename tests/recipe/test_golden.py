@@ -16,10 +16,10 @@ from deid.recipe.ast import Recipe
 from deid.recipe.compat import recipe_to_dict
 from deid.recipe.parser import parse_recipe, parse_recipe_with_diagnostics
 
-UPSTREAM = Path(__file__).resolve().parents[3] / "shared" / "data" / "upstream-deid-recipes"
+UPSTREAM = Path(__file__).resolve().parents[1] / "data" / "reference" / "upstream-deid-recipes"
 FILES = sorted(p for p in UPSTREAM.glob("deid.*")) if UPSTREAM.is_dir() else []
 
-pytestmark = pytest.mark.skipif(not FILES, reason="reference recipes not available")
+assert FILES, f"reference recipes missing under {UPSTREAM}"
 
 
 def load(name: str) -> tuple[Recipe, dict]:

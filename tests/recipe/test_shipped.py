@@ -11,7 +11,7 @@ from deid.recipe import load_recipe, parse_recipe, parse_recipe_with_diagnostics
 from deid.recipe.compat import recipe_to_dict
 
 ROOT = Path(__file__).resolve().parents[2]
-UPSTREAM = ROOT.parent / "shared" / "data" / "upstream-deid-recipes"
+UPSTREAM = ROOT / "tests" / "data" / "reference" / "upstream-deid-recipes"
 TAGS = ["dicom", "dicom.ultrasound", "dicom.xray.chest"]
 
 
@@ -27,7 +27,6 @@ def test_shipped_recipe_found_by_tag_and_parses(tag: str) -> None:
     assert load_recipe(tag) == recipe
 
 
-@pytest.mark.skipif(not UPSTREAM.is_dir(), reason="reference recipes not available")
 @pytest.mark.parametrize("tag", TAGS)
 def test_same_rules_as_upstream(tag: str) -> None:
     ours = recipe_to_dict(load_recipe(tag))

@@ -126,7 +126,7 @@ def test_big_pixel_data_is_neither_loaded_nor_mapped_into_memory(tmp_path):
         "from deid.verify.scan import header_bytes, probe\n"
         "ok, digest = probe(sys.argv[1]); hb = header_bytes(sys.argv[1])\n"
         "assert ok and digest and hb.parsed and len(hb.data) < 4096, (ok, digest, len(hb.data))\n"
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+        "print(next(int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmHWM:')))\n"
     )
     proc = subprocess.run(
         [sys.executable, "-c", code, str(path)],
