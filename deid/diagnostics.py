@@ -56,15 +56,20 @@ class Diagnostic:
 
     def header(self) -> str:
         """Return the first line: ``file:line:col: severity[CODE]: message``."""
-        return f"{self.span.file}:{self.span.line}:{self.span.col}: {self.severity}[{self.code}]: {self.message}"
+        span = self.span
+        return f"{span.file}:{span.line}:{span.col}: {self.severity}[{self.code}]: {self.message}"
 
     def render(self, source: str | None = None) -> str:
         """Render the diagnostic with the source line and a caret when ``source`` is given."""
         out = [self.header()]
         if source is not None and self.span.line > 0:
-            lines = source.splitlines()
+            # lines as the parser counts them: only "\n" ends a line ("\r\n" too); "\f", "\v",
+            # "\x1c" or "\u2028" inside a line do not (str.splitlines would split there)
+            lines = source.split("\n")
+            if source.endswith("\n"):
+                lines.pop()
             if self.span.line <= len(lines):
-                text = lines[self.span.line - 1].expandtabs(1)
+                text = lines[self.span.line - 1].removesuffix("\r").expandtabs(1)
                 num = str(self.span.line)
                 pad = " " * max(4, len(num) + 1)
                 out.append(f"{num.rjust(len(pad))} | {text}")

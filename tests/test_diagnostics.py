@@ -55,3 +55,28 @@ def test_suggest_is_case_insensitive_and_returns_candidate_spelling() -> None:
     assert suggest("replce", ["ADD", "REPLACE"]) == "REPLACE"
     assert suggest("PatientNam", ["PatientName", "PatientID"]) == "PatientName"
     assert suggest("qqqq", ["ADD", "REPLACE"]) is None
+
+
+def test_render_counts_lines_like_the_parser() -> None:
+    # only "\n" ends a line: "\f", "\v", "\x1c" and "\u2028" stay inside it, "\r\n" is one break
+    source = "FORMAT dicom\r\n%header\r\nREMOVE A\x0bB\nREPLCE PatientName\u2028x\nKEEP C\x0c\n"
+    d = Diagnostic("E102", "error", "unknown action", Span("s.dicom", 4, 1, 4, 7))
+    shown = d.render(source).split("\n")
+    assert shown[1] == "   4 | REPLCE PatientName\u2028x"
+    assert shown[2] == "     | ^^^^^^"
+    last = Diagnostic("W1", "warning", "x", Span("s.dicom", 5, 1, 5, 5)).render(source)
+    assert last.split("\n")[1] == "   5 | KEEP C\x0c"
+    crlf = Diagnostic("W1", "warning", "x", Span("s.dicom", 2, 1, 2, 8)).render(source)
+    assert crlf.split("\n")[1] == "   2 | %header"  # no "\r" left in the shown line
+    past = Diagnostic("W1", "warning", "x", Span("s.dicom", 6, 1, 6, 2)).render(source)
+    assert past == "s.dicom:6:1: warning[W1]: x"  # the final newline opens no line 6
+
+
+def test_render_line_numbers_match_parser_spans() -> None:
+    from deid.recipe import parse_recipe_with_diagnostics
+
+    source = "FORMAT dicom\n%header\nREMOVE A\x0bB\nREPLCE PatientName\n"
+    _, diags = parse_recipe_with_diagnostics(source, "s.dicom")
+    bad = next(d for d in diags if d.code == "E102")
+    assert bad.span.line == 4
+    assert "| REPLCE PatientName" in bad.render(source)

@@ -38,6 +38,10 @@ class _Missing:
 MISSING: Any = _Missing()
 
 
+#: Key text -> Key, so that one Context per file does not re-derive the key every call.
+_KEYS: dict[Any, Any] = {}
+
+
 @dataclass
 class Context:
     """Everything one apply needs besides the plan and the dataset.
@@ -107,4 +111,12 @@ class Context:
 
         if isinstance(self.key, keys.Key):
             return self.key
+        if isinstance(self.key, (str, bytes)):
+            cached = _KEYS.get(self.key)
+            if cached is None:
+                cached = keys.Key.from_text(self.key)
+                if len(_KEYS) > 64:
+                    _KEYS.clear()
+                _KEYS[self.key] = cached
+            return cached
         return keys.Key.from_text(self.key)

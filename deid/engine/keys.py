@@ -205,8 +205,23 @@ def keyed_digest(key: Key, domain: str, value: str | bytes) -> bytes:
     >>> keyed_digest(k, "uid", "1.2") != keyed_digest(k, "id", "1.2")
     True
     """
+    memo = (key.secret, domain, value)
+    hit = _DIGESTS.get(memo)
+    if hit is not None:
+        return hit
     data = value.encode("utf-8") if isinstance(value, str) else bytes(value)
-    return hmac.new(key.secret, domain.encode("utf-8") + b"\x00" + data, hashlib.sha256).digest()
+    digest = hmac.new(key.secret, domain.encode("utf-8") + b"\x00" + data,
+                      hashlib.sha256).digest()
+    if len(_DIGESTS) >= _DIGESTS_MAX:
+        _DIGESTS.clear()
+    _DIGESTS[memo] = digest
+    return digest
+
+
+#: (key, domain, value) -> digest: the values of one study (its UIDs, patient, accession...)
+#: repeat in every file, so each is computed once per process. Bounded; never written anywhere.
+_DIGESTS: dict[tuple[bytes, str, str | bytes], bytes] = {}
+_DIGESTS_MAX = 65536
 
 
 def keyed_uid(key: Key, uid: str) -> str:

@@ -44,6 +44,7 @@ from pydicom.datadict import dictionary_VR
 from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence
+from pydicom.tag import BaseTag
 
 from deid.engine.changelog import Change, ChangeLog, RuleRef, format_tag
 from deid.engine.context import MISSING, Context
@@ -51,8 +52,15 @@ from deid.engine.functions import FunctionSpec, get_function, parse_extras
 from deid.engine.jitter import parse_days, shift_value
 from deid.engine.rawscan import scan_sequence
 from deid.engine.selectors import ElementKey, Selector, static_match
-from deid.engine.values import ValueConversionError, check_value, convert_value
-from deid.engine.walk import Field, is_sequence, keyword_of, private_creator, tag_string
+from deid.engine.values import ValueConversionError, check_value, convert_value, surely_valid
+from deid.engine.walk import (
+    Field,
+    is_sequence,
+    keyword_of,
+    light_element,
+    private_creator,
+    tag_string,
+)
 from deid.errors import ApplyError, PlanError
 from deid.recipe.ast import Value
 
@@ -107,6 +115,7 @@ class _Entry:
         "creator",
         "in_index",
         "is_meta",
+        "key",
         "kill",
         "name",
         "orig_present",
@@ -143,6 +152,7 @@ class _Entry:
         self.kill = _INF
         self.raw_vr = raw_vr
         self.chain: tuple[list[Any], ...] = ()
+        self.key: Any = tag  # the dataset's own key object (identity makes look-ups cheap)
 
 
 def _dictionary_vr(tag: int) -> str | None:
@@ -162,27 +172,49 @@ def _dictionary_vr(tag: int) -> str | None:
 _DICT_VR: dict[int, Any] = {}
 
 
-def _light_uid(entry: _Entry) -> DataElement | None:
-    """A detached UI element read straight from its raw bytes (pydicom's conversion is slow).
+def _light_element(entry: _Entry, stand_in: bool = False) -> Any:
+    """A detached copy of an undecoded element read from its raw bytes (see light_element)."""
+    assert entry.parent is not None
+    return light_element(entry.parent, entry.key, stand_in=stand_in)
 
-    Only for undecoded UI values that are plain ASCII; anything else returns None.
+
+#: Text VRs whose ASCII values :func:`_encoded` stores as raw bytes.
+_RAW_TEXT_VRS = frozenset({"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "LT", "PN", "SH",
+                           "ST", "TM", "UC", "UI", "UT"})
+
+
+_MAX_LENGTH = {"AE": 16, "AS": 4, "CS": 16, "DA": 8, "DS": 16, "DT": 26, "IS": 12, "LO": 64,
+               "PN": 64, "SH": 16, "TM": 14, "UI": 64}
+
+
+def _encoded(key: Any, vr: str, value: Any) -> RawDataElement | None:
+    """The element as pydicom keeps an element it has read but not decoded, or None.
+
+    Only for text VRs whose (possibly multiple) values are plain ASCII and certainly valid for
+    the VR: their bytes are the same in every character set and transfer syntax, so the writer
+    copies them and a later read decodes them exactly as pydicom would decode the file.
     """
-    parent = entry.parent
-    assert parent is not None
-    raw = parent._dict.get(entry.tag)
-    if type(raw) is not RawDataElement or raw.value is None:
+    if vr not in _RAW_TEXT_VRS:
         return None
-    vr = raw.VR
-    if vr is None:
-        vr = _dictionary_vr(entry.tag)
-    if vr != "UI":
+    if isinstance(value, str):
+        parts = [value]
+    elif isinstance(value, list) and value and all(type(v) is str for v in value):
+        parts = value
+    else:
         return None
-    data = raw.value
-    if not data.isascii():
-        return None
-    text = data.decode("ascii").rstrip("\x00 ").strip()
-    value: Any = text.split("\\") if "\\" in text else text
-    return DataElement(entry.tag, "UI", value, validation_mode=_config.IGNORE)
+    for part in parts:
+        if not part.isascii() or not surely_valid(vr, part):
+            return None
+    text = "\\".join(parts)
+    if type(value) is str and text != text.rstrip(" "):
+        return None  # trailing spaces are padding in DICOM: keep pydicom's own handling
+    data = text.encode("ascii")
+    if len(data) % 2:
+        if len(parts) > 1 and len(parts[-1]) >= _MAX_LENGTH.get(vr, 1 << 30):
+            return None  # pydicom would count the padding into the last value when reading
+        data += b"\x00" if vr == "UI" else b" "
+    tag = key if isinstance(key, BaseTag) else BaseTag(key)
+    return RawDataElement(tag, vr, len(data), data, 0, False, True)
 
 
 def _default_vr(tag: int) -> str:
@@ -524,6 +556,7 @@ class _Run:
                 if sels or needs_all:
                     entry = _Entry(parent, tag, uid, name, is_meta, sels, ancestors, sq, creator,
                                    raw_vr)
+                    entry.key = btag
                     entry.chain = chain
                     entries.append(entry)
                     if top:
@@ -659,18 +692,20 @@ class _Run:
             return None
         return _dictionary_vr(entry.tag)
 
-    def _element(self, entry: _Entry) -> DataElement:
+    def _element(self, entry: _Entry, stand_in: bool = False) -> Any:
         if not entry.changed and entry.orig_present and entry.parent is not None:
             if entry.value is _UNSET:
-                light = _light_uid(entry)
+                light = _light_element(entry, stand_in)
                 if light is not None:
                     return light
             return entry.parent[entry.tag]
         value = self._current(entry)
         return DataElement(entry.tag, self._vr(entry), value, validation_mode=_config.IGNORE)
 
-    def _field(self, entry: _Entry) -> Any:
-        factory = self.ctx.field_factory or Field
+    def _field(self, entry: _Entry, stand_in: bool = False) -> Any:
+        factory = self.ctx.field_factory
+        if factory is None:
+            return Field(self._element(entry, stand_in), entry.name, entry.uid, entry.is_meta)
         return factory(self._element(entry), entry.name, entry.uid, entry.is_meta)
 
     def _lookup(self) -> Any:
@@ -705,7 +740,8 @@ class _Run:
             if spec is None:
                 raise PlanError(f"{self._where(act, None)}: {value.kind}:{value.name} is not "
                                 "defined")
-            field_obj = act.field_text if for_add else self._field(entry)
+            field_obj = act.field_text if for_add else self._field(
+                entry, getattr(spec.func, "deid_light_element", False))
             kwargs: dict[str, Any] = {"dicom": self.ds, "value": value.text, "field": field_obj,
                                       "item": self._lookup()}
             if value.kind == "deid_func":
@@ -761,13 +797,14 @@ class _Run:
         dyn_sorted = plan._dynamic_sorted
         rj = plan._rj
         group_sel = plan._group_selectors
+        has_groups = bool(plan.groups)
         for entry in self.entries:
-            ids = [s for s in entry.sels if s < n]
+            ids = [s for s in entry.sels if s < n] if has_groups else entry.sels
             if dyn_sorted:
                 ids = sorted(set(ids).union(dyn_sorted))
             if not ids:
                 continue
-            dead_at = min((a.kill for a in entry.ancestors), default=_INF)
+            dead_at = min(a.kill for a in entry.ancestors) if entry.ancestors else _INF
             for aid in ids:
                 if aid >= dead_at:
                     break
@@ -802,7 +839,7 @@ class _Run:
                 elif kind == "REMOVE":
                     # as upstream: a REPLACE/JITTER selecting the element (by any expression
                     # but a values:/fields: group) cancels its removal
-                    if any(
+                    if len(ids) > 1 and any(
                         s in rj and s not in group_sel
                         and (s not in dynamic or self._dyn_match(s, entry, "REPLACE"))
                         for s in ids
@@ -906,7 +943,7 @@ class _Run:
         if value is MISSING or value is None:
             raise ApplyError(f"{self._where(act, entry)}: {self._missing_text(act)}; the "
                              "element would keep its original value")
-        old_vr = self._vr(entry)
+        old_vr = self._known_vr(entry) or self._vr(entry)
         value = self._set_value(act, entry, value, old_vr)
         entry.changed = True
         if entry.sq:
@@ -951,31 +988,49 @@ class _Run:
             for record in chain:
                 record[3] = True
             log.append(Change(uid, tag, keyword_of(tag), kind, None, None, None))
+        touched_private: list[Dataset] = []
         for entry in self.entries:
             if entry.present == entry.orig_present and not entry.changed:
                 continue
             for record in entry.chain:
                 record[3] = True
-            if any(not a.present or a.changed and a.sq for a in entry.ancestors):
+            if entry.ancestors and any(not a.present or a.changed and a.sq
+                                       for a in entry.ancestors):
                 continue
             parent = entry.parent
+            tag = entry.tag
             if not entry.present:
-                if parent is not None and entry.tag in parent._dict:
-                    if entry.tag & 0x10000 or entry.tag >> 16 == 0x7FE0:
-                        del parent[entry.tag]  # private blocks / pixel caches
-                    else:
-                        del parent._dict[entry.tag]
+                if parent is not None:
+                    store = parent._dict
+                    key = entry.key
+                    if key in store:
+                        if tag >> 16 == 0x7FE0:
+                            del parent[key]  # pixel caches
+                        else:
+                            del store[key]
+                            if tag & 0x10000 and (tag & 0xFF00) == 0:
+                                touched_private.append(parent)
                 continue
             if parent is None:
-                if entry.tag >> 16 == 2:
+                if tag >> 16 == 2:
                     ds.file_meta = FileMetaDataset()
                     parent = ds.file_meta
                 else:
                     parent = ds
                 entry.parent = parent
-            vr = entry.vr or _default_vr(entry.tag)
-            elem = DataElement(entry.tag, vr, entry.value, validation_mode=_config.IGNORE)
-            parent[entry.tag] = elem
+            vr = entry.vr or _default_vr(tag)
+            key = entry.key
+            store = parent._dict
+            if vr == "SQ" or tag & 0x10000 or tag >> 16 == 0x7FE0 or key not in store:
+                parent[tag] = DataElement(tag, vr, entry.value, validation_mode=_config.IGNORE)
+            else:
+                # same key, no look-ups; a valid ASCII text value is stored encoded, as pydicom
+                # stores what it reads (written as is, decoded when read)
+                store[key] = _encoded(key, vr, entry.value) or DataElement(
+                    tag, vr, entry.value, validation_mode=_config.IGNORE)
+        for parent in touched_private:  # a private creator went: forget its block
+            if getattr(parent, "_private_blocks", None):
+                parent._private_blocks = {}
         for parent, tag, raw, dirty in self.sq_records:
             if not dirty and isinstance(parent._dict.get(tag), DataElement):
                 parent._dict[tag] = raw

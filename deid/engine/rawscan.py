@@ -35,7 +35,7 @@ from collections.abc import Callable
 
 from deid.engine.walk import keyword_of
 
-__all__ = ["Visitor", "scan_sequence"]
+__all__ = ["Visitor", "collect_values", "scan_sequence"]
 
 #: ``visit(prefix, tag, vr, creator) -> bool``: True stops the scan (an element is selected);
 #: a visitor may also return None to skip the element's children (skip list).
@@ -84,7 +84,36 @@ def scan_sequence(value: bytes, name: str, visit: Visitor) -> bool:
     return pos == len(value)
 
 
-def _items(buf: bytes, pos: int, end: int | None, prefix: str, visit: Visitor) -> int:
+Sink = tuple[frozenset[int], list[tuple[int, str, bytes]]]
+
+
+def collect_values(value: bytes, wanted: frozenset[int]) -> list[tuple[int, str, bytes]] | None:
+    """Return ``(tag, VR, value bytes)`` of every element with a tag in ``wanted`` inside an
+    undecoded sequence (any depth), or None when the bytes are not in the simple form the
+    scanner reads (then decode the sequence with pydicom).
+
+    Examples
+    --------
+    >>> from pydicom import Dataset
+    >>> from pydicom.filewriter import write_dataset
+    >>> from pydicom.filebase import DicomBytesIO
+    >>> item = Dataset(); item.CodeValue = "121"; item.PatientID = "P-7"
+    >>> buf = DicomBytesIO(); buf.is_little_endian, buf.is_implicit_VR = True, False
+    >>> _ = write_dataset(buf, item)
+    >>> raw = b"\\xfe\\xff\\x00\\xe0" + len(buf.getvalue()).to_bytes(4, "little") + buf.getvalue()
+    >>> collect_values(raw, frozenset({0x00100020}))
+    [(1048608, 'LO', b'P-7 ')]
+    """
+    out: list[tuple[int, str, bytes]] = []
+    try:
+        pos = _items(value, 0, len(value), "", _ignore, (wanted, out))
+    except (_GiveUp, _Found, struct.error, UnicodeDecodeError):
+        return None
+    return out if pos == len(value) else None
+
+
+def _items(buf: bytes, pos: int, end: int | None, prefix: str, visit: Visitor,
+           sink: Sink | None = None) -> int:
     """Scan sequence items from ``pos``; ``end`` None means up to a sequence delimiter."""
     size = len(buf)
     while end is None or pos < end:
@@ -97,11 +126,11 @@ def _items(buf: bytes, pos: int, end: int | None, prefix: str, visit: Visitor) -
         if group != 0xFFFE or elem != 0xE000:
             raise _GiveUp
         if length == _UNDEFINED:
-            pos = _dataset(buf, pos, None, prefix, visit)
+            pos = _dataset(buf, pos, None, prefix, visit, sink)
         else:
             if pos + length > size:
                 raise _GiveUp
-            if _dataset(buf, pos, pos + length, prefix, visit) != pos + length:
+            if _dataset(buf, pos, pos + length, prefix, visit, sink) != pos + length:
                 raise _GiveUp
             pos += length
     if pos != end:
@@ -109,7 +138,8 @@ def _items(buf: bytes, pos: int, end: int | None, prefix: str, visit: Visitor) -
     return pos
 
 
-def _dataset(buf: bytes, pos: int, end: int | None, prefix: str, visit: Visitor) -> int:
+def _dataset(buf: bytes, pos: int, end: int | None, prefix: str, visit: Visitor,
+             sink: Sink | None = None) -> int:
     """Scan one item's elements; ``end`` None means up to an item delimiter."""
     size = len(buf)
     creators: dict[int, str] = {}
@@ -140,11 +170,11 @@ def _dataset(buf: bytes, pos: int, end: int | None, prefix: str, visit: Visitor)
             verdict = visit(prefix, tag, text_vr, creator)
             if verdict:
                 raise _Found
-            child = f"{prefix}__{keyword_of(tag)}"
+            child = f"{prefix}__{keyword_of(tag)}" if sink is None else ""
             if verdict is None:  # skipped element: still find where it ends
-                pos = _items(buf, pos, None, child, _ignore)
+                pos = _items(buf, pos, None, child, _ignore, sink)
             else:
-                pos = _items(buf, pos, None, child, visit)
+                pos = _items(buf, pos, None, child, visit, sink)
             continue
         if pos + length > size:
             raise _GiveUp
@@ -153,8 +183,11 @@ def _dataset(buf: bytes, pos: int, end: int | None, prefix: str, visit: Visitor)
         verdict = visit(prefix, tag, text_vr, creator)
         if verdict:
             raise _Found
+        if sink is not None and tag in sink[0] and vr != b"SQ":
+            sink[1].append((tag, text_vr, buf[pos:pos + length]))
         if vr == b"SQ" and verdict is not None and length:
-            _items(buf, pos, pos + length, f"{prefix}__{keyword_of(tag)}", visit)
+            child = f"{prefix}__{keyword_of(tag)}" if sink is None else ""
+            _items(buf, pos, pos + length, child, visit, sink)
         pos += length
     if pos != end:
         raise _GiveUp

@@ -33,6 +33,7 @@ __all__ = [
     "ValueConversionError",
     "check_value",
     "convert_value",
+    "surely_valid",
 ]
 
 INT_VRS = frozenset({"SL", "SS", "SV", "UL", "US", "UV"})
@@ -90,6 +91,45 @@ def convert_value(value: Any, vr: str | None) -> Any:
     return value
 
 
+_PRINTABLE = r"[\x20-\x5b\x5d-\x7e]"
+#: Patterns that prove a value valid for its VR without asking pydicom (printable ASCII and the
+#: VR's own syntax); anything they do not match goes to pydicom's validator.
+_SURELY_VALID: dict[str, re.Pattern[str]] = {
+    "UI": re.compile(r"(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*"),
+    "CS": re.compile(r"[A-Z0-9 _]*"),
+    "DA": re.compile(r"[0-9]{8}"),
+    "TM": re.compile(r"[0-9]{6}"),
+    "DT": re.compile(r"[0-9]{8,14}"),
+    "IS": re.compile(r"[+-]?[0-9]{1,11}"),
+    "DS": re.compile(r"[+-]?[0-9]{1,15}"),
+    "AS": re.compile(r"[0-9]{3}[DWMY]"),
+    "LO": re.compile(_PRINTABLE + "*"),
+    "SH": re.compile(_PRINTABLE + "*"),
+    "LT": re.compile(_PRINTABLE + "*"),
+    "ST": re.compile(_PRINTABLE + "*"),
+    "UT": re.compile(_PRINTABLE + "*"),
+    "UC": re.compile(_PRINTABLE + "*"),
+    "PN": re.compile(r"[\x20-\x3c\x3e-\x5b\x5d-\x7e]*"),  # one component group, no '='
+}
+_MAX = {"AS": 4, "CS": 16, "DA": 8, "DS": 16, "DT": 26, "IS": 12, "LO": 64, "LT": 10240,
+        "PN": 64, "SH": 16, "ST": 1024, "TM": 14, "UI": 64}
+
+
+def surely_valid(vr: str, text: str) -> bool:
+    """True when ``text`` is certainly a valid single value of ``vr`` (a cheap check that
+    returns False whenever it cannot tell; then ask pydicom).
+
+    Examples
+    --------
+    >>> surely_valid("UI", "2.25.123"), surely_valid("UI", "1.02"), surely_valid("SH", "x" * 17)
+    (True, False, False)
+    """
+    pattern = _SURELY_VALID.get(vr)
+    if pattern is None or len(text) > _MAX.get(vr, 1 << 30) or not pattern.fullmatch(text):
+        return False
+    return vr != "PN" or text.count("^") <= 4
+
+
 def check_value(value: Any, vr: str | None) -> str | None:
     """Return why ``value`` is not valid for ``vr`` (None when it is, or cannot be checked).
 
@@ -107,6 +147,8 @@ def check_value(value: Any, vr: str | None) -> str | None:
         if not isinstance(item, str):
             continue
         for part in item.split("\\") if vr not in ("LT", "ST", "UT", "UR") else [item]:
+            if surely_valid(vr, part):
+                continue
             try:
                 validate_value(vr, part, _config.RAISE)
             except (ValueError, TypeError) as exc:

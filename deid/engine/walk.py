@@ -30,6 +30,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any, NamedTuple
 
 from pydicom.datadict import (
+    dictionary_VR,
     dictionary_description,
     dictionary_has_tag,
     keyword_dict,
@@ -37,7 +38,8 @@ from pydicom.datadict import (
     private_dictionary_description,
     repeater_has_tag,
 )
-from pydicom.dataelem import DataElement
+from pydicom import config as _config
+from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.tag import Tag
 
@@ -52,7 +54,9 @@ __all__ = [
     "is_private",
     "is_sequence",
     "iter_fields",
+    "LightElement",
     "keyword_of",
+    "light_element",
     "private_creator",
     "skip_tags",
     "stripped_tag",
@@ -371,3 +375,89 @@ def iter_fields(
             if expand_sequences and elem.VR == "SQ" and elem.value is not None:
                 for index, item in enumerate(elem.value):
                     queue.append((item, f"{uid}__{index}", name, False))
+
+
+#: VRs whose undecoded ASCII values :func:`light_element` reads itself.
+_LIGHT_VRS = frozenset({"AE", "AS", "CS", "DA", "DT", "LO", "PN", "SH", "TM", "UI"})
+_LIGHT_DICT_VR: dict[int, str | None] = {}
+
+
+def _light_dictionary_vr(tag: int) -> str | None:
+    vr = _LIGHT_DICT_VR.get(tag, "")
+    if vr == "":
+        try:
+            found: str | None = str(dictionary_VR(tag))
+        except KeyError:
+            found = None
+        vr = found if found in _LIGHT_VRS else None
+        _LIGHT_DICT_VR[tag] = vr
+    return vr
+
+
+class LightElement:
+    """A read-only stand-in for a DataElement: ``tag``, ``VR``, ``value``, ``keyword``, ``VM``.
+
+    Given to functions that declare (``func.deid_light_element = True``) that they only read
+    those attributes, so that no pydicom DataElement has to be built to call them.
+    """
+
+    __slots__ = ("VR", "tag", "value")
+
+    def __init__(self, tag: int, vr: str, value: Any) -> None:
+        self.tag = Tag(tag)
+        self.VR = vr
+        self.value = value
+
+    @property
+    def keyword(self) -> str:
+        """The element's keyword (``""`` for private and unknown tags)."""
+        return keyword_of(int(self.tag))
+
+    @property
+    def VM(self) -> int:  # noqa: N802 - pydicom's name
+        """Value multiplicity."""
+        if self.value is None or self.value == "":
+            return 0
+        return len(self.value) if isinstance(self.value, list) else 1
+
+    def __repr__(self) -> str:
+        return f"LightElement({tag_string(int(self.tag))}, {self.VR}, {self.value!r})"
+
+
+def light_element(parent: Dataset, tag: int, *, stand_in: bool = False) -> Any:
+    """A detached copy of an undecoded element, read straight from its raw bytes, or None.
+
+    pydicom's conversion (hooks, character sets, validation) dominates the cost of reading one
+    short value. For the short string VRs whose bytes are plain ASCII without ESC (identical in
+    every character set DICOM allows) the value is decoded here instead; anything else (already
+    decoded, other VRs, other bytes) gives None and the caller asks pydicom. The dataset is not
+    changed. With ``stand_in=True`` a :class:`LightElement` is returned instead of a DataElement.
+
+    Examples
+    --------
+    >>> from pydicom.dataelem import RawDataElement
+    >>> ds = Dataset()
+    >>> ds._dict[0x00100020] = RawDataElement(0x00100020, "LO", 4, b"P-1 ", 0, False, True)
+    >>> light_element(ds, 0x00100020).value
+    'P-1'
+    >>> light_element(ds, 0x00100010) is None
+    True
+    """
+    raw = parent._dict.get(tag)
+    if type(raw) is not RawDataElement or raw.value is None:
+        return None
+    vr = raw.VR
+    if vr is None and not tag & 0x10000:
+        vr = _light_dictionary_vr(tag)
+    if vr not in _LIGHT_VRS:
+        return None
+    data = raw.value
+    if not data.isascii() or b"\x1b" in data:
+        return None
+    text = data.decode("ascii").rstrip("\x00 ")
+    if vr == "UI":
+        text = text.strip()
+    value: Any = text.split("\\") if "\\" in text else text
+    if stand_in:
+        return LightElement(tag, vr, value)
+    return DataElement(tag, vr, value, validation_mode=_config.IGNORE)

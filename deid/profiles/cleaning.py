@@ -22,10 +22,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 
 __all__ = [
     "DUMMY_BY_VR",
+    "ascii_spellings",
     "IDENTIFYING_KEYWORDS",
     "dummy_value",
     "identifying_terms",
@@ -164,13 +166,46 @@ def _is_sq(ds: Any, tag: int, raw: Any) -> bool:
     return False
 
 
+def _raw_values(raw: Any, wanted: dict[int, str]) -> list[Any] | None:
+    """The identifying elements inside an undecoded sequence, read from its bytes, or None.
+
+    None when the sequence is not raw explicit VR little endian, the scanner gives up, or a
+    value is not plain ASCII (then pydicom decodes the sequence with its character set).
+    """
+    from pydicom.dataelem import RawDataElement
+
+    from deid.engine.rawscan import collect_values
+    from deid.engine.walk import LightElement
+
+    if type(raw) is not RawDataElement or raw.value is None:
+        return None
+    if raw.is_implicit_VR is not False or not raw.is_little_endian:
+        return None
+    found = collect_values(raw.value, frozenset(wanted))
+    if found is None:
+        return None
+    out = []
+    for tag, vr, data in found:
+        if not data.isascii() or b"\x1b" in data:
+            return None
+        text = data.decode("ascii").rstrip("\x00 ")
+        out.append(LightElement(tag, vr, text.split("\\") if "\\" in text else text))
+    return out
+
+
 def _walk(ds: Any) -> Iterable[Any]:
     """Yield the identifying elements of ``ds`` at any depth, converting only those."""
+    from deid.engine.walk import light_element
+
     wanted = _wanted()
     for tag, raw in list(ds._dict.items()):
         if tag in wanted:
-            yield ds[tag]
+            yield light_element(ds, tag) or ds[tag]
         elif _is_sq(ds, tag, raw):
+            inside = _raw_values(raw, wanted)
+            if inside is not None:
+                yield from inside
+                continue
             for item in ds[tag].value or []:
                 yield from _walk(item)
 
@@ -212,7 +247,38 @@ def identifying_terms(ds: Any, extra: Iterable[str] = ()) -> tuple[str, ...]:
                     found.add(f"{family_given[1]} {family_given[0]}")
                     found.add(f"{family_given[0]} {family_given[1]}")
                     found.add(f"{family_given[0]}, {family_given[1]}")
+    for term in [t for t in found if not t.isascii()]:
+        found.update(ascii_spellings(term))
     return tuple(sorted(found, key=lambda t: (-len(t), t)))
+
+
+#: Letters that Unicode decomposition does not reduce to ASCII: one-letter and usual spellings.
+_SINGLE = str.maketrans({"ß": "s", "ø": "o", "Ø": "O", "æ": "a", "Æ": "A", "ł": "l", "Ł": "L",
+                         "þ": "t", "Þ": "T", "đ": "d", "Đ": "D", "œ": "o", "Œ": "O"})
+_USUAL = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue",
+                        "ß": "ss", "ø": "oe", "Ø": "Oe", "æ": "ae", "Æ": "Ae", "þ": "th",
+                        "Þ": "Th", "œ": "oe", "Œ": "Oe", "å": "aa", "Å": "Aa"})
+
+
+def ascii_spellings(text: str) -> set[str]:
+    """ASCII spellings of a name with accents or special letters, as people type them.
+
+    Examples
+    --------
+    >>> sorted(ascii_spellings("Schröder"))
+    ['Schroder', 'Schroeder']
+    >>> sorted(ascii_spellings("Großmann"))
+    ['Grosmann', 'Grossmann']
+    """
+    import unicodedata
+
+    out = set()
+    for variant in (text.translate(_USUAL), text.translate(_SINGLE)):
+        folded = unicodedata.normalize("NFKD", variant)
+        plain = "".join(c for c in folded if not unicodedata.combining(c))
+        if plain.isascii() and plain != text and len(plain) >= _MIN_PART:
+            out.add(plain)
+    return out
 
 
 def mask_terms(text: str, terms: Iterable[str], mask: str = "*") -> str:
@@ -229,12 +295,43 @@ def mask_terms(text: str, terms: Iterable[str], mask: str = "*") -> str:
     if not text:
         return text
     out = str(text)
+    low = out.lower()
+    if len(low) != len(out):  # case folding changed lengths: per-term regular expressions
+        return _mask_regex(out, terms, mask)
+    hits = bytearray(len(out))
+    for term in _lowered(tuple(terms)):
+        size = len(term)
+        left, right = term[0].isalnum(), term[-1].isalnum()
+        at = low.find(term)
+        while at >= 0:
+            end = at + size
+            if not (left and at > 0 and _is_word(low[at - 1])) and not (
+                right and end < len(low) and _is_word(low[end])
+            ):
+                hits[at:end] = b"\x01" * size
+            at = low.find(term, at + 1)
+    if not any(hits):
+        return out
+    return "".join(mask if hit else ch for ch, hit in zip(out, hits))
+
+
+def _is_word(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
+
+
+@lru_cache(maxsize=64)
+def _lowered(terms: tuple[str, ...]) -> tuple[str, ...]:
+    """The non-empty terms, lower-cased, longest first (once per set of terms)."""
+    lowered = {t.lower() for t in terms if t}
+    return tuple(t for t in sorted(lowered, key=lambda t: (-len(t), t)) if t)
+
+
+def _mask_regex(out: str, terms: Iterable[str], mask: str) -> str:
     for term in terms:
         if not term:
             continue
-        esc = re.escape(term)
         left = r"(?<!\w)" if term[0].isalnum() else ""
         right = r"(?!\w)" if term[-1].isalnum() else ""
-        pattern = re.compile(left + esc + right, re.IGNORECASE)
+        pattern = re.compile(left + re.escape(term) + right, re.IGNORECASE)
         out = pattern.sub(lambda m: mask * len(m.group(0)), out)
     return out

@@ -30,9 +30,11 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Iterable, Mapping
+from functools import lru_cache
 from typing import Any
 
 from deid.engine import keys as _keys
+from deid.engine.values import surely_valid
 from deid.profiles.cleaning import DUMMY_BY_VR, dummy_value, identifying_terms, mask_terms
 
 __all__ = [
@@ -223,6 +225,8 @@ _TEXT_VRS = frozenset({"AE", "CS", "LO", "LT", "PN", "SH", "ST", "UC", "UT"})
 
 
 def _valid(vr: str, value: Any) -> bool:
+    if isinstance(value, str) and surely_valid(vr, value):
+        return True
     from pydicom import config as _config
     from pydicom.valuerep import validate_value
 
@@ -425,6 +429,12 @@ def _offset(dicom: Any, context: Any) -> int:
     return days
 
 
+@lru_cache(maxsize=8192)
+def _shifted(text: str, vr: str, days: int) -> Any:
+    """A shifted date, fitted to its VR (the same dates recur in every file of a study)."""
+    return fit_to_vr(_keys.shift_value(text, vr, days), vr)
+
+
 def ps315_shift(
     dicom: Any = None,
     value: Any = None,
@@ -449,7 +459,7 @@ def ps315_shift(
     if vr not in ("DA", "DT"):
         return raw
     try:
-        return fit_to_vr(_keys.shift_value(text, vr, days), vr)
+        return _shifted(text, vr, days)
     except ValueError:
         return ""
 
@@ -576,6 +586,11 @@ def ps315_private_unsafe(
 ps315_dummy.deid_vr_constant = frozenset(  # type: ignore[attr-defined]
     vr for vr in DUMMY_BY_VR if vr not in ("UI", "PN")
 )
+
+#: These functions only read ``tag``, ``VR``, ``value`` and ``keyword`` of the field's element:
+#: the engine may pass a light stand-in instead of a pydicom DataElement.
+for _func in (ps315_dummy, ps315_uid, ps315_pseudonym, ps315_name, ps315_shift, ps315_clean_text):
+    _func.deid_light_element = True  # type: ignore[attr-defined]
 
 _ALL: dict[str, Callable[..., Any]] = {
     "ps315_dummy": ps315_dummy,

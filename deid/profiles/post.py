@@ -33,7 +33,7 @@ from functools import lru_cache
 from typing import Any
 
 from pydicom import config as _config
-from pydicom.dataelem import DataElement
+from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.tag import BaseTag
 from pydicom.sequence import Sequence as DicomSequence
@@ -105,6 +105,39 @@ def _put(ds: Dataset, tag: int, vr: str, value: Any) -> None:
         ds._dict[BaseTag(tag)] = elem
 
 
+def _raw_text(tag: int, vr: str, value: Any, implicit: bool = False) -> RawDataElement:
+    """An ASCII text element as pydicom keeps a read element (bytes, decoded when read)."""
+    text = "\\".join(value) if isinstance(value, (list, tuple)) else str(value)
+    data = text.encode("ascii")
+    if len(data) % 2:
+        data += b"\x00" if vr == "UI" else b" "
+    return RawDataElement(BaseTag(tag), vr, len(data), data, 0, implicit, True)
+
+
+def _raw_sequence(tag: int, items: list[Dataset], implicit: bool) -> RawDataElement:
+    """A sequence encoded once (little endian, explicit or implicit VR), kept as raw bytes."""
+    from pydicom.filebase import DicomBytesIO
+    from pydicom.filewriter import write_sequence_item
+
+    buf = DicomBytesIO()
+    buf.is_little_endian, buf.is_implicit_VR = True, implicit
+    for item in items:
+        write_sequence_item(buf, item, ["iso8859"])
+    data = buf.getvalue()
+    return RawDataElement(BaseTag(tag), "SQ", len(data), data, 0, implicit, True)
+
+
+def _code_items(codes: Any) -> list[Dataset]:
+    items = []
+    for code, scheme, meaning in codes:
+        item = Dataset()
+        _put(item, 0x00080100, "SH", code)
+        _put(item, 0x00080102, "SH", scheme)
+        _put(item, 0x00080104, "LO", meaning)
+        items.append(item)
+    return items
+
+
 @lru_cache(maxsize=64)
 def _markers(options: tuple[str, ...], edition: str) -> tuple[tuple[int, str, Any], ...]:
     """The (tag, VR, value) of the marker elements for an option set (computed once)."""
@@ -112,7 +145,7 @@ def _markers(options: tuple[str, ...], edition: str) -> tuple[tuple[int, str, An
     values = method_text(options, tbl)
     out: list[tuple[int, str, Any]] = [
         (0x00120062, "CS", "YES"),
-        (0x00120063, "LO", values if len(values) > 1 else values[0]),
+        (0x00120063, "LO", tuple(values) if len(values) > 1 else values[0]),
     ]
     codes = [tbl.profile_code] + [
         (tbl.options[o].code, tbl.options[o].scheme, tbl.options[o].title)
@@ -132,20 +165,57 @@ def _markers(options: tuple[str, ...], edition: str) -> tuple[tuple[int, str, An
     return tuple(out)
 
 
+@lru_cache(maxsize=128)
+def _raw_markers(
+    options: tuple[str, ...], edition: str, implicit: bool
+) -> tuple[RawDataElement, ...]:
+    """The marker elements encoded once per option set and encoding (immutable, shareable)."""
+    out = []
+    for tag, vr, value in _markers(options, edition):
+        if vr == "SQ":
+            out.append(_raw_sequence(tag, _code_items(value), implicit))
+        else:
+            out.append(_raw_text(tag, vr, value, implicit))
+    return tuple(out)
+
+
+def _little_endian_encoding(ds: Dataset) -> bool | None:
+    """``is_implicit_VR`` of a dataset read from a little endian file, else None."""
+    encoding = getattr(ds, "original_encoding", (None, None))
+    implicit, little = encoding if isinstance(encoding, tuple) else (None, None)
+    if implicit is None or little is not True:
+        return None
+    return bool(implicit)
+
+
 def mark_dataset(ds: Dataset, options: Sequence[str] = (), table: Table | None = None) -> None:
     """Write the attributes a conforming de-identifier adds (see module docstring)."""
     tbl = table or load_table(DEFAULT_EDITION)
+    implicit = _little_endian_encoding(ds)
+    if implicit is not None:
+        store = ds._dict
+        for elem in _raw_markers(tuple(options), tbl.edition, implicit):
+            store[elem.tag] = elem
+        return
     for tag, vr, value in _markers(tuple(options), tbl.edition):
         if vr == "SQ":
-            items = []
-            for code, scheme, meaning in value:
-                item = Dataset()
-                _put(item, 0x00080100, "SH", code)
-                _put(item, 0x00080102, "SH", scheme)
-                _put(item, 0x00080104, "LO", meaning)
-                items.append(item)
-            value = DicomSequence(items)
+            value = DicomSequence(_code_items(value))
+        elif isinstance(value, tuple):
+            value = list(value)
         _put(ds, tag, vr, value)
+
+
+_META_CONSTANT = (
+    RawDataElement(BaseTag(0x00020001), "OB", 2, b"\x00\x01", 0, False, True),
+)
+
+
+def _uid_text(ds: Dataset, tag: int) -> str | None:
+    from deid.engine.walk import light_element
+
+    elem = light_element(ds, tag) or ds[tag]
+    value = elem.value
+    return None if value is None else str(value)
 
 
 def rebuild_file_meta(ds: Dataset) -> Dataset:
@@ -155,20 +225,34 @@ def rebuild_file_meta(ds: Dataset) -> Dataset:
     are taken from the (de-identified) dataset.
     """
     old = getattr(ds, "file_meta", None)
-    meta = FileMetaDataset()
-    _put(meta, 0x00020001, "OB", b"\x00\x01")
     top = ds._dict
-    if 0x00080016 in top:
-        _put(meta, 0x00020002, "UI", ds[0x00080016].value)
-    elif old is not None and 0x00020002 in old._dict:
-        _put(meta, 0x00020002, "UI", old[0x00020002].value)
-    if 0x00080018 in top:
-        _put(meta, 0x00020003, "UI", ds[0x00080018].value)
-    if old is not None and 0x00020010 in old._dict:
-        _put(meta, 0x00020010, "UI", old[0x00020010].value)
-    _put(meta, 0x00020012, "UI", IMPLEMENTATION_CLASS_UID)
-    _put(meta, 0x00020013, "SH", IMPLEMENTATION_VERSION_NAME)
-    ds.file_meta = meta
+    sop_class = _uid_text(ds, 0x00080016) if 0x00080016 in top else None
+    if sop_class is None and old is not None and 0x00020002 in old._dict:
+        sop_class = _uid_text(old, 0x00020002)
+    sop_instance = _uid_text(ds, 0x00080018) if 0x00080018 in top else None
+    syntax = old._dict.get(BaseTag(0x00020010)) if old is not None else None
+    if isinstance(old, FileMetaDataset):
+        meta = old
+        meta._dict.clear()
+        if getattr(meta, "_private_blocks", None):
+            meta._private_blocks = {}
+    else:
+        meta = FileMetaDataset()
+    store = meta._dict
+    for elem in _META_CONSTANT:
+        store[elem.tag] = elem
+    for tag, value in ((0x00020002, sop_class), (0x00020003, sop_instance)):
+        if value is not None:
+            if value.isascii():
+                store[BaseTag(tag)] = _raw_text(tag, "UI", value)
+            else:
+                _put(meta, tag, "UI", value)
+    if syntax is not None:
+        store[BaseTag(0x00020010)] = syntax
+    store[BaseTag(0x00020012)] = _raw_text(0x00020012, "UI", IMPLEMENTATION_CLASS_UID)
+    store[BaseTag(0x00020013)] = _raw_text(0x00020013, "SH", IMPLEMENTATION_VERSION_NAME)
+    if meta is not old:
+        ds.file_meta = meta
     if hasattr(ds, "preamble") or old is not None:
         ds.preamble = b"\x00" * 128
     return ds

@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import NamedTuple
 
 from lark import Lark, Token
 from lark.exceptions import LarkError, UnexpectedInput
@@ -50,13 +51,15 @@ from deid.recipe.ast import (
     Span,
     Value,
 )
+from deid.recipe.tables import load_parser
 from deid.recipe.transformer import (
-    CURRENT_FILE,
+    CriterionParts,
     FieldTransformer,
     LineNode,
     Piece,
     RecipeTransformer,
     ValueTransformer,
+    _line_shape,
     piece_span,
     upstream_value,
 )
@@ -112,7 +115,9 @@ _SYNTAX_EXAMPLES: dict[tuple[str, str], list[str]] = {
 
 
 def get_parser() -> Lark:
-    """Return the compiled recipe parser, building it once per process (thread-safe).
+    """Return the compiled recipe parser, loading it once per process (thread-safe).
+
+    It produces parse trees; :class:`~deid.recipe.transformer.RecipeTransformer` shapes them.
 
     Examples
     --------
@@ -123,16 +128,8 @@ def get_parser() -> Lark:
     if _PARSER is None:
         with _LOCK:
             if _PARSER is None:
-                grammar = resources.files("deid.recipe").joinpath("grammar.lark").read_text()
-                _PARSER = Lark(
-                    grammar,
-                    parser="lalr",
-                    lexer="contextual",
-                    start=["recipe", "line", "field_expr", "value"],
-                    maybe_placeholders=True,
-                    cache=False,
-                    transformer=RecipeTransformer(),  # inline: recipe lines need no tree
-                )
+                # prebuilt LALR tables when they match grammar.lark (see deid.recipe.tables)
+                _PARSER = load_parser()
     return _PARSER
 
 
@@ -147,6 +144,7 @@ def clear_cache() -> None:
         _RESULTS.clear()
     _field_shape.cache_clear()
     _value_shape.cache_clear()
+    _line_shape.cache_clear()
 
 
 # ------------------------------------------------------------------------------------------------
@@ -158,7 +156,8 @@ def clear_cache() -> None:
 def _field_shape(text: str) -> FieldExpr:
     try:
         tree = get_parser().parse(text, start="field_expr")
-        shape: FieldExpr = FieldTransformer(text, NO_SPAN).transform(tree)
+        # every field_expr alternative is one flat rule: call its shaping method directly
+        shape: FieldExpr = getattr(FieldTransformer(text, NO_SPAN), tree.data)(tree.children)
     except LarkError:
         shape = FieldExpr("invalid", text, NO_SPAN, arg=f"'{text}' is not a field expression")
     if shape.kind == "invalid" and (" " in text or "'" in text):
@@ -170,7 +169,8 @@ def _field_shape(text: str) -> FieldExpr:
 
 
 def _field(text: str, span: Span) -> FieldExpr:
-    return dataclasses.replace(_field_shape(text), span=span)
+    f = _field_shape(text)  # (a direct copy: dataclasses.replace is several times slower)
+    return FieldExpr(f.kind, f.text, span, f.arg, f.tag, f.group, f.creator, f.offset, f.mask)
 
 
 def parse_field_expr(text: str, span: Span = NO_SPAN) -> FieldExpr:
@@ -210,12 +210,12 @@ def _value_shape(text: str) -> Value | str:
         tree = get_parser().parse(text, start="value")
     except LarkError:
         return f"cannot read value '{text}' (unexpected text after the reference)"
-    return ValueTransformer(text, NO_SPAN).transform(tree)
+    return getattr(ValueTransformer(text, NO_SPAN), tree.data)(tree.children)  # type: ignore[no-any-return]
 
 
 def _value(text: str, span: Span) -> Value | str:
-    shape = _value_shape(text)
-    return shape if isinstance(shape, str) else dataclasses.replace(shape, span=span)
+    v = _value_shape(text)
+    return v if isinstance(v, str) else Value(v.kind, v.text, span, v.name, v.args)
 
 
 def parse_value(text: str, span: Span = NO_SPAN) -> Value:
@@ -281,31 +281,29 @@ def _syntax_diag(exc: UnexpectedInput, file: str, lineno: int, line: str) -> Dia
 
 def _lex_lines(text: str, file: str) -> tuple[list[LineNode], list[Diagnostic]]:
     parser = get_parser()
-    token = CURRENT_FILE.set(file)
+    shaper = RecipeTransformer(file)
     try:
+        # the fast path: a recipe is a dozen tokens (runs of lines), cut into lines afterwards
+        return shaper.transform(parser.parse(text + "\n", start="recipe")), []
+    except UnexpectedInput:
+        pass
+    # slow path: one line at a time, so that every broken line is reported
+    nodes: list[LineNode] = []
+    diags: list[Diagnostic] = []
+    # lines as Lark counts them: split on "\n" only, a "\r" before it belongs to the break
+    for lineno, line in enumerate(text.split("\n"), start=1):
+        line = line.removesuffix("\r")
+        if not line.strip():
+            continue
         try:
-            return parser.parse(text + "\n", start="recipe"), []
-        except UnexpectedInput:
-            pass
-        # slow path: one line at a time, so that every broken line is reported
-        nodes: list[LineNode] = []
-        diags: list[Diagnostic] = []
-        # lines as Lark counts them: split on "\n" only, a "\r" before it belongs to the break
-        for lineno, line in enumerate(text.split("\n"), start=1):
-            line = line.removesuffix("\r")
-            if not line.strip():
-                continue
-            try:
-                sub = parser.parse(line + "\n", start="line")
-            except UnexpectedInput as exc:
-                diags.append(_syntax_diag(exc, file, lineno, line))
-                continue
-            for node in sub:
-                _shift(node, lineno)
-                nodes.append(node)
-        return nodes, diags
-    finally:
-        CURRENT_FILE.reset(token)
+            tree = parser.parse(line + "\n", start="line")
+        except UnexpectedInput as exc:
+            diags.append(_syntax_diag(exc, file, lineno, line))
+            continue
+        for node in shaper.transform(tree):
+            _shift(node, lineno)
+            nodes.append(node)
+    return nodes, diags
 
 
 # ------------------------------------------------------------------------------------------------
@@ -351,6 +349,70 @@ class _OpenLabel:
     coords: list[Coordinate] = dataclasses.field(default_factory=list)
 
 
+class _LazySpan:
+    """The span of a line's remainder (up to ``n`` characters), made only when reported."""
+
+    __slots__ = ("assembler", "node", "n")
+
+    def __init__(self, assembler: _Assembler, node: LineNode, n: int) -> None:
+        self.assembler, self.node, self.n = assembler, node, n
+
+    def get(self) -> Span:
+        assert self.node.rest is not None
+        return self.assembler.at(self.node, self.node.rest, 0, max(self.n, 1))
+
+
+class _CriteriaProblem(NamedTuple):
+    """Why a criteria line cannot be used: code, message, the piece to point at, hint."""
+
+    code: str
+    message: str
+    piece: Piece
+    hint: str | None
+
+
+#: leading operator, inner operators, (filter, field, value, start, end) per criterion
+_CriteriaParts = tuple["str | None", tuple[str, ...], tuple[tuple[str, str, "str | None", int, int], ...]]
+_PreparedCriteria = "_CriteriaParts | _CriteriaProblem"
+
+
+def _prepare_criteria(criteria: tuple[CriterionParts, ...]) -> _CriteriaParts | _CriteriaProblem:
+    """The position-free meaning of a criteria line's parts (shared by equal lines)."""
+    parts: list[tuple[str, str, str | None, int, int]] = []
+    ops: list[str] = []
+    leading: str | None = None
+    for i, (op, filt, fld, val) in enumerate(criteria):
+        opname = None if op is None else ("and" if op[0] == "+" else "or")
+        if i == 0:
+            leading = opname
+        elif opname is not None:
+            ops.append(opname)
+        word = filt[0]
+        name = word.lower()
+        if fld is None:
+            return _CriteriaProblem("E107", f"criterion '{word}' needs a field", filt, None)
+        value = None if val is None else val[0].strip()
+        if name in VALUE_FILTERS:
+            if not value:
+                return _CriteriaProblem(
+                    "E108",
+                    f"criterion '{word} {fld[0]}' needs a value",
+                    fld,
+                    f"e.g. '{word} {fld[0]} CT'",
+                )
+        elif value:
+            assert val is not None
+            return _CriteriaProblem(
+                "E108",
+                f"criterion '{word}' takes no value (found '{value}')",
+                val,
+                "a criterion per operator: 'missing X || contains Y z'",
+            )
+        end = fld if val is None else val
+        parts.append((name, fld[0], value, filt[1], end[1] + len(end[0].rstrip())))
+    return leading, tuple(ops), tuple(parts)
+
+
 class _Assembler:
     def __init__(self, file: str) -> None:
         self.file = file
@@ -366,6 +428,8 @@ class _Assembler:
         self.group_spans: dict[tuple[str, str], Span] = {}
         self.label: _OpenLabel | None = None
         self.sections: list[str] = []
+        # criteria lines with the same text share their shape (see transformer._line_shape)
+        self.criteria_shapes: dict[tuple[CriterionParts, ...], _PreparedCriteria] = {}
 
     def err(self, code: str, msg: str, span: Span, hint: str | None = None) -> None:
         self.diags.append(Diagnostic(code, "error", msg, span, hint))
@@ -374,21 +438,32 @@ class _Assembler:
         self.diags.append(Diagnostic(code, "warning", msg, span, hint))
 
     def at(self, node: LineNode, piece: Piece, start: int = 0, length: int | None = None) -> Span:
-        return piece_span(self.file, node.line, piece, start, length)
+        return piece_span(self.file, node.line, node.col, piece, start, length)
 
     # -- dispatch -------------------------------------------------------------------------------
     def run(self, nodes: Iterable[LineNode]) -> Recipe:
+        handlers = {
+            "format": self.on_format,
+            "section": self.on_section,
+            "action": self.on_action,
+            "group": self.on_group,
+            "label": self.on_label,
+            "coord": self.on_coord,
+            "criteria": self.on_criteria,
+            "unknown": self.on_unknown,
+        }
         for node in nodes:
-            if node.kind not in ("criteria", "coord"):
+            kind = node.kind
+            if kind != "criteria" and kind != "coord" and self.label is not None:
                 self.close_label()
-            getattr(self, "on_" + node.kind)(node)
+            handlers[kind](node)
         self.close_label()
         if self.format is None:
             self.warn(
                 "W106", "no FORMAT line; assuming 'FORMAT dicom'", Span(self.file, 1, 1, 1, 2)
             )
-        header = tuple(dataclasses.replace(a, index=i) for i, a in enumerate(self.header))
-        labels = tuple(dataclasses.replace(a, index=i) for i, a in enumerate(self.labels))
+        header = tuple(self.header)  # each action was made with its index
+        labels = tuple(self.labels)
         filters = tuple(
             FilterGroup(name, tuple(lbls), self.filter_spans[name])
             for name, lbls in self.filters.items()
@@ -473,7 +548,7 @@ class _Assembler:
         at = _open_quote(body)
         if at is None:
             return True
-        col = node.rest[1] + at
+        col = node.col + node.rest[1] + at
         self.err(
             "E119",
             "unterminated quote",
@@ -639,7 +714,7 @@ class _Assembler:
             return
         raw = node.rest[0]
         body, n = _cut_comment(node.rest)
-        span = self.at(node, node.rest, 0, max(n, 1))
+        span = _LazySpan(self, node, n)
         if n != len(raw.rstrip()):
             self.warn(
                 "W108",
@@ -656,15 +731,20 @@ class _Assembler:
                 keyword, keep, "from", node.span, from_field=spec[5:].strip(), text=spec
             )
             if not coord.from_field:
-                self.err("E116", "'from:' needs a keyword", span)
+                self.err("E116", "'from:' needs a keyword", span.get())
                 return
         else:
             parts = spec.split(",")
-            if len(parts) != 4 or not all(_INT_RE.fullmatch(p) for p in parts):
+            if len(parts) != 4 or not (
+                _INT_RE.fullmatch(parts[0])
+                and _INT_RE.fullmatch(parts[1])
+                and _INT_RE.fullmatch(parts[2])
+                and _INT_RE.fullmatch(parts[3])
+            ):
                 self.err(
                     "E116",
                     f"bad coordinates '{spec}'",
-                    span,
+                    span.get(),
                     "write four integers x0,y0,x1,y1 (x,y,width,height for ctp forms), "
                     "'all' or from:Keyword",
                 )
@@ -672,7 +752,11 @@ class _Assembler:
             a, b, c, d = (int(p) for p in parts)
             box = (a, b, a + c, b + d) if ctp else (a, b, c, d)
             if box[2] < box[0] or box[3] < box[1] or min(box) < 0:
-                self.err("E116", f"bad coordinates '{spec}': the region is empty or negative", span)
+                self.err(
+                    "E116",
+                    f"bad coordinates '{spec}': the region is empty or negative",
+                    span.get(),
+                )
                 return
             coord = Coordinate(keyword, keep, "box", node.span, box=box, text=spec)
         self.label.coords.append(coord)
@@ -693,47 +777,20 @@ class _Assembler:
                     "start the block with 'LABEL <name>'",
                 )
             return
-        crits: list[Criterion] = []
-        ops: list[str] = []
-        leading: str | None = None
-        for i, (op, filt, fld, val) in enumerate(node.criteria):
-            opname = None if op is None else ("and" if op[0] == "+" else "or")
-            if i == 0:
-                leading = opname
-            elif opname is not None:
-                ops.append(opname)
-            name = filt[0].lower()
-            fspan = self.at(node, filt)
-            if fld is None:
-                self.err("E107", f"criterion '{filt[0]}' needs a field", fspan)
-                return
-            value = None if val is None else val[0].strip()
-            if name in VALUE_FILTERS and not value:
-                self.err(
-                    "E108",
-                    f"criterion '{filt[0]} {fld[0]}' needs a value",
-                    self.at(node, fld),
-                    f"e.g. '{filt[0]} {fld[0]} CT'",
-                )
-                return
-            if name not in VALUE_FILTERS and value:
-                self.err(
-                    "E108",
-                    f"criterion '{filt[0]}' takes no value (found '{value}')",
-                    self.at(node, val),
-                    "a criterion per operator: 'missing X || contains Y z'",
-                )
-                return
-            end = val if val is not None else fld
-            cspan = Span(
-                self.file,
-                node.line,
-                filt[1],
-                node.line,
-                end[1] + len(end[0].rstrip()),
-            )
-            crits.append(Criterion(name, fld[0], value, cspan))
-        self.label.lines.append(CriteriaLine(leading, tuple(crits), tuple(ops), node.span))
+        prepared = self.criteria_shapes.get(node.criteria)
+        if prepared is None:
+            prepared = self.criteria_shapes[node.criteria] = _prepare_criteria(node.criteria)
+        if isinstance(prepared, _CriteriaProblem):
+            code, msg, which, hint = prepared
+            self.err(code, msg, self.at(node, which), hint)
+            return
+        leading, ops, parts = prepared
+        file, line, col = self.file, node.line, node.col
+        crits = tuple(
+            Criterion(name, field, value, Span(file, line, col + start, line, col + end))
+            for name, field, value, start, end in parts
+        )
+        self.label.lines.append(CriteriaLine(leading, crits, ops, node.span))
 
     def on_unknown(self, node: LineNode) -> None:
         word = node.head[0]

@@ -72,51 +72,56 @@ def upstream_value(rest: str) -> str:
     return joined if cut < 0 else joined[:cut]
 
 
-#: A part of a line: its text and its 1-based column (the line is the node's).
+#: A part of a line: its text and its offset from the start of the line's text (0 for the
+#: first word); the column is ``LineNode.col + offset``.
 Piece = tuple[str, int]
+#: The parts of one criterion: operator, filter, field, value (absent parts None).
+CriterionParts = tuple[Piece | None, Piece, Piece | None, Piece | None]
 
 
 def piece_span(
-    file: str, line: int, piece: Piece, start: int = 0, length: int | None = None
+    file: str, line: int, col: int, piece: Piece, start: int = 0, length: int | None = None
 ) -> Span:
-    """Span of a line part (or of ``text[start:start+length]`` of it).
+    """Span of a line part (or of ``text[start:start+length]`` of it); ``col`` is the line's.
 
     Examples
     --------
-    >>> piece_span("r.dicom", 3, ("PatientName", 8))
+    >>> piece_span("r.dicom", 3, 1, ("PatientName", 7))
     Span(file='r.dicom', line=3, col=8, end_line=3, end_col=19)
     """
-    text, column = piece
-    col = column + start
+    text, offset = piece
+    c = col + offset + start
     n = len(text) - start if length is None else length
-    return Span(file, line, col, line, col + max(n, 0))
+    return Span(file, line, c, line, c + max(n, 0))
 
 
 class LineNode:
     """One recipe line, shaped but not interpreted.
 
     ``kind`` is ``format``, ``section``, ``action``, ``group``, ``label``, ``coord``,
-    ``criteria`` or ``unknown``; ``line`` its 1-based number. ``head`` is the first word (line
-    keywords without the blanks after them); ``field`` the field word; ``rest`` the raw
-    remainder (comments included); each a :data:`Piece` or None. ``criteria`` holds
-    ``(operator, filter, field, value)`` piece tuples for criteria lines (absent parts None,
-    the value right-stripped).
+    ``criteria`` or ``unknown``; ``line`` and ``col`` locate the line's text (1-based) and
+    ``span`` covers it. ``head`` is the first word (line keywords without the blanks after
+    them); ``field`` the field word; ``rest`` the raw remainder (comments included); each a
+    :data:`Piece` or None. ``criteria`` holds the :data:`CriterionParts` of a criteria line
+    (the value right-stripped). Pieces are shared between lines with the same text.
     """
 
-    __slots__ = ("kind", "line", "span", "head", "field", "rest", "criteria")
+    __slots__ = ("kind", "line", "col", "span", "head", "field", "rest", "criteria")
 
     def __init__(
         self,
         kind: str,
         line: int,
+        col: int,
         span: Span,
         head: Piece,
         field: Piece | None = None,
         rest: Piece | None = None,
-        criteria: tuple[tuple[Piece | None, Piece, Piece | None, Piece | None], ...] = (),
+        criteria: tuple[CriterionParts, ...] = (),
     ) -> None:
         self.kind = kind
         self.line = line
+        self.col = col
         self.span = span
         self.head = head
         self.field = field
@@ -125,8 +130,8 @@ class LineNode:
 
     def __repr__(self) -> str:
         return (
-            f"LineNode({self.kind!r}, {self.line}, head={self.head!r}, field={self.field!r}, "
-            f"rest={self.rest!r}, criteria={self.criteria!r})"
+            f"LineNode({self.kind!r}, {self.line}, {self.col}, head={self.head!r}, "
+            f"field={self.field!r}, rest={self.rest!r}, criteria={self.criteria!r})"
         )
 
     def __eq__(self, other: object) -> bool:
@@ -148,6 +153,11 @@ _BOUNDARY_RE = re.compile(r"[ \t]*(?=(?:\|\||\+)[ \t]*" + _FILTERS_RE + r"(?:[ \
 _CRITERION_RE = re.compile(
     r"(?:(\|\||\+)[ \t]*)?(\S+)(?:[ \t]+([^\s|+#]+)(?:[ \t]+(.*))?)?", re.DOTALL
 )
+# the lines of a %filter run that are not criteria lines (LABEL and coordinates lines)
+_NOT_CRITERIA_RE = re.compile(
+    r"LABEL(?=[ \t\r\n]|$)|(?i:coordinates|keepcoordinates|ctpcoordinates|ctpkeepcoordinates)"
+    r"(?=[ \t\r\n]|$)"
+)
 # between two lines of a run: the end of a line, blank and comment-only lines, indentation
 # (``_GAP`` in the grammar)
 _GAP = r"[ \t\f]*(?:#[^\r\n]*)?\r?\n(?:[ \t\f]*(?:#[^\r\n]*)?\r?\n)*[ \t\f]*"
@@ -155,16 +165,17 @@ _GAP = r"[ \t\f]*(?:#[^\r\n]*)?\r?\n(?:[ \t\f]*(?:#[^\r\n]*)?\r?\n)*[ \t\f]*"
 
 @lru_cache(maxsize=1)
 def line_patterns() -> dict[str, re.Pattern[str]]:
-    """Patterns that cut a run of lines (one token of the ``recipe`` start symbol) into lines.
+    """Patterns that cut one line of a run (a token of the ``recipe`` start symbol) into parts.
 
     Built from the compiled grammar's terminals (``ACTION``, ``FIELD_TOKEN``, ``REST``, ...),
-    composed as the grammar composes ``ACTION_LINE`` and friends, with named groups for the
-    parts. Each pattern matches an optional gap, then one line (group ``body``).
+    composed as the grammar composes ``ACTION_LINE`` and friends, with groups for the parts:
+    ``(head, field, rest)`` for actions and FIELD/SPLIT lines, ``(head, rest)`` for the other
+    kinds, and ``(label, label_rest, coord, coord_rest, criteria)`` for the lines of a
+    ``%filter`` run.
 
     Examples
     --------
-    >>> m = line_patterns()["action"].match("REMOVE  PatientName x # c")
-    >>> m.group("head"), m.group("field"), m.group("rest")
+    >>> line_patterns()["action"].match("REMOVE  PatientName x # c").groups()
     ('REMOVE  ', 'PatientName', 'x # c')
     """
     from deid.recipe.parser import get_parser
@@ -174,58 +185,81 @@ def line_patterns() -> dict[str, re.Pattern[str]]:
     def t(name: str) -> str:
         return "(?:" + lark.get_terminal(name).pattern.to_regexp() + ")"
 
-    ws = t("WS")
-    rest = rf"(?:{ws}?(?P<rest>{t('REST')}))?"
-    with_field = rf"(?:{ws}?(?P<field>{t('FIELD_TOKEN')}){rest})?"
+    ws, rest = t("WS"), t("REST")
+    tail = rf"(?:{ws}?({rest}))?"
+    with_field = rf"(?:{ws}?({t('FIELD_TOKEN')}){tail})?"
     bodies = {
-        "format": rf"(?P<head>{t('FORMAT_KW')}){rest}",
-        "section": rf"(?P<head>{t('SECTION')}){rest}",
-        "action": rf"(?P<head>{t('ACTION')}){with_field}",
-        "group": rf"(?P<head>{t('GROUP_KW')}){with_field}",
-        "unknown": rf"(?P<head>{t('WORD')}){rest}",
+        "format": rf"({t('FORMAT_KW')}){tail}",
+        "section": rf"({t('SECTION')}){tail}",
+        "action": rf"({t('ACTION')}){with_field}",
+        "group": rf"({t('GROUP_KW')}){with_field}",
+        "unknown": rf"({t('WORD')}){tail}",
         "filter": (
-            rf"(?P<label>{t('LABEL_KW')})(?:{ws}?(?P<lrest>{t('REST')}))?"
-            rf"|(?P<coord>{t('COORD_KW')})(?:{ws}?(?P<crest>{t('REST')}))?"
-            rf"|(?P<crit>{t('CRITERION')}(?:{ws}?{t('CRITERION')})*)"
+            rf"({t('LABEL_KW')}){tail}"
+            rf"|({t('COORD_KW')}){tail}"
+            rf"|({t('CRITERION')}(?:{ws}?{t('CRITERION')})*)"
         ),
     }
-    return {k: re.compile(rf"(?P<gap>{_GAP})?(?P<body>{v})") for k, v in bodies.items()}
+    bodies["criterion"] = t("CRITERION")
+    bodies["blanks"] = rf"{ws}?"
+    return {k: re.compile(v) for k, v in bodies.items()}
 
 
-def split_criteria(
-    text: str, column: int
-) -> tuple[tuple[Piece | None, Piece, Piece | None, Piece | None], ...]:
-    """Cut the criteria of a criteria line (``text`` starting at ``column``) into parts.
+def split_criteria(text: str, offset: int = 0) -> tuple[CriterionParts, ...]:
+    """Cut the criteria of a criteria line (``text``, at ``offset`` in its line) into parts.
 
-    Each criterion gives ``(operator, filter, field, value)``; absent parts are None and the
-    value is right-stripped.
+    Each criterion gives ``(operator, filter, field, value)`` pieces; absent parts are None and
+    the value is right-stripped.
 
     Examples
     --------
-    >>> [tuple(p and p[0] for p in c) for c in split_criteria("contains A b || missing C", 3)]
+    >>> [tuple(p and p[0] for p in c) for c in split_criteria("contains A b || missing C")]
     [(None, 'contains', 'A', 'b'), ('||', 'missing', 'C', None)]
+    >>> split_criteria("+ missing C")[0][1]
+    ('missing', 2)
     """
+    # usual case: cut before each operator that starts a criterion (the look-ahead the grammar
+    # uses to end a value); if a piece is not one plain criterion, read the line with the
+    # grammar's CRITERION terminal instead
     out = []
     start = 0
-    for m in _BOUNDARY_RE.finditer(text, 1):
-        if m.end() > start:
-            out.append(_criterion(text[start : m.start()], column + start))
-            start = m.end()
-    out.append(_criterion(text[start:], column + start))
-    return tuple(out)
+    if "|" in text or text.find("+", 1) >= 0:
+        for m in _BOUNDARY_RE.finditer(text, 1):
+            if m.end() > start:
+                out.append(_criterion(text[start : m.start()], offset + start))
+                start = m.end()
+    out.append(_criterion(text[start:], offset + start))
+    if any(parts is None for parts in out):
+        return _criteria_by_terminal(text, offset)
+    return tuple(out)  # type: ignore[arg-type]
 
 
-def _criterion(text: str, column: int) -> tuple[Piece | None, Piece, Piece | None, Piece | None]:
+def _criterion(text: str, offset: int) -> CriterionParts | None:
     m = _CRITERION_RE.fullmatch(text.rstrip())
-    if m is None:  # not reachable through the grammar; keep the transformer total
-        return None, (text, column), None, None
+    if m is None:
+        return None
     op, filt, fld, val = m.groups()
     return (
-        None if op is None else (op, column),
-        (filt, column + m.start(2)),
-        None if fld is None else (fld, column + m.start(3)),
-        None if not val else (val, column + m.start(4)),
+        None if op is None else (op, offset),
+        (filt, offset + m.start(2)),
+        None if fld is None else (fld, offset + m.start(3)),
+        None if not val else (val, offset + m.start(4)),
     )
+
+
+def _criteria_by_terminal(text: str, offset: int) -> tuple[CriterionParts, ...]:
+    crit, blanks = line_patterns()["criterion"], line_patterns()["blanks"]
+    out: list[CriterionParts] = []
+    pos = 0
+    while pos < len(text):
+        m = crit.match(text, pos)
+        if m is None:  # not reachable for a line the grammar accepted; keep the shape total
+            out.append((None, (text[pos:], offset + pos), None, None))
+            break
+        parts = _criterion(m.group(), offset + pos)
+        out.append(parts if parts is not None else (None, (m.group(), offset + pos), None, None))
+        pos = blanks.match(text, m.end()).end()  # type: ignore[union-attr]
+    return tuple(out)
 
 
 def split_criterion(tok: Token) -> tuple[Token | None, Token, Token | None, Token | None]:
@@ -239,9 +273,9 @@ def split_criterion(tok: Token) -> tuple[Token | None, Token, Token | None, Toke
     >>> str(op), str(f), str(fld), str(val), val.column
     ('+', 'contains', 'Modality', 'CT', 21)
     """
-    parts = _criterion(str(tok), tok.column or 0)
+    parts = _criterion(str(tok), 0) or (None, (str(tok), 0), None, None)
     return tuple(  # type: ignore[return-value]
-        None if p is None else _sub(tok, name, p[0], p[1] - (tok.column or 0))
+        None if p is None else _sub(tok, name, p[0], p[1])
         for p, name in zip(parts, ("OP", "FILTER_KW", "CFIELD", "CVALUE"))
     )
 
@@ -252,13 +286,55 @@ def _sub(tok: Token, type_: str, text: str, offset: int) -> Token:
     return Token(type_, text, pos, tok.line, col, tok.line, col + len(text), pos + len(text))
 
 
-def _piece(tok: Token | None) -> Piece | None:
-    return None if tok is None else (str(tok), tok.column or 0)
+def _piece(tok: Token | None, col: int) -> Piece | None:
+    return None if tok is None else (str(tok), (tok.column or 0) - col)
 
 
-def _head(tok: Token) -> Piece:
-    """The first word, without the blanks a line keyword takes along."""
-    return (tok.rstrip(), tok.column or 0)
+_Shape = tuple[str, Piece, "Piece | None", "Piece | None", "tuple[CriterionParts, ...]", int]
+
+
+@lru_cache(maxsize=8192)
+def _line_shape(kind: str, text: str) -> _Shape:
+    """Kind, head, field, rest, criteria and text length of one line of a run (memoised:
+    recipes repeat lines, e.g. ``+ contains Modality US``)."""
+    if kind == "filter" and "#" not in text and not _NOT_CRITERIA_RE.match(text):
+        # a criteria line of a run the grammar accepted, without a comment: its criteria run
+        # to the end of the text, so the plain criterion pattern cuts it (the full pattern
+        # decides when that does not fit)
+        body = text.rstrip()
+        criteria = split_criteria(body)
+        *_, fld, val = criteria[-1]
+        if val is not None:
+            end = len(text.rstrip("\r"))  # a value keeps the blanks after it, as CRITERION
+        else:
+            last = fld if fld is not None else criteria[-1][1]
+            end = last[1] + len(last[0])
+        return "criteria", criteria[0][1], None, None, criteria, end
+    m = line_patterns()[kind].match(text)
+    if m is None:  # not reachable for a token the grammar accepted; keep the transformer total
+        return "unknown", (text, 0), None, None, (), len(text)
+    field = rest = None
+    if kind == "filter":
+        label, lrest, coord, crest, crit = m.groups()
+        if crit is not None:
+            criteria = split_criteria(crit)
+            return "criteria", criteria[0][1], None, None, criteria, m.end()
+        if label is not None:
+            k, head = "label", label
+            rest = None if lrest is None else (lrest, m.start(2))
+        else:
+            k, head = "coord", coord
+            rest = None if crest is None else (crest, m.start(4))
+    elif kind == "action" or kind == "group":
+        k, (head, fld, rst) = kind, m.groups()
+        field = None if fld is None else (fld, m.start(2))
+        rest = None if rst is None else (rst, m.start(3))
+    else:
+        k, (head, rst) = kind, m.groups()
+        rest = None if rst is None else (rst, m.start(2))
+    head = head.rstrip()
+    end = len(head) if field is None and rest is None else m.end()
+    return k, (head, 0), field, rest, (), end
 
 
 class RecipeTransformer(Transformer[Token, Any]):
@@ -283,48 +359,31 @@ class RecipeTransformer(Transformer[Token, Any]):
         return [node for run in children for node in run]
 
     def _split_run(self, kind: str, tok: Token) -> list[LineNode]:
+        # the token starts at its first line's text and ends where its last line's text ends;
+        # the lines between may carry blanks, comments and "\r" after their text, and blank or
+        # comment-only lines come between them
         file = self.file
-        text = str(tok)
-        pattern = line_patterns()[kind]
-        line = tok.line or 1
-        first_col = tok.column or 1
+        shape = _line_shape
+        lineno = (tok.line or 1) - 1
         nodes: list[LineNode] = []
         append = nodes.append
-        pos = 0
-        for m in pattern.finditer(text):
-            if m.start() != pos:  # not reachable for a token the grammar accepted
-                break
-            pos = m.end()
-            b = m.start("body")
-            if b:
-                gap_start = m.start()
-                line += text.count("\n", gap_start, b)
-                col = b - text.rfind("\n", gap_start, b)
+        first = True
+        for raw in tok.split("\n"):
+            lineno += 1
+            if first:
+                first, text, col = False, raw, tok.column or 1
             else:
-                col = first_col
-            off = col - b
-            if kind == "filter":
-                if m.start("crit") >= 0:
-                    criteria = split_criteria(m.group("crit"), col)
-                    span = Span(file, line, col, line, pos + off)
-                    append(LineNode("criteria", line, span, criteria[0][1], criteria=criteria))
+                text = raw.lstrip(" \t\f")
+                if not text or text[0] == "#" or text == "\r":
                     continue
-                if m.start("label") >= 0:
-                    k, head, rs = "label", m.group("label"), m.start("lrest")
-                    rest = None if rs < 0 else (m.group("lrest"), rs + off)
-                else:
-                    k, head, rs = "coord", m.group("coord"), m.start("crest")
-                    rest = None if rs < 0 else (m.group("crest"), rs + off)
-                field = None
-            else:
-                k, head, rs = kind, m.group("head"), m.start("rest")
-                rest = None if rs < 0 else (m.group("rest"), rs + off)
-                fs = m.start("field") if kind in ("action", "group") else -1
-                field = None if fs < 0 else (m.group("field"), fs + off)
-            head = head.rstrip()
-            end_col = pos + off if rest is not None or field is not None else col + len(head)
-            span = Span(file, line, col, line, end_col)
-            append(LineNode(k, line, span, (head, col), field, rest))
+                col = len(raw) - len(text) + 1
+            k, head, field, rest, criteria, end = shape(kind, text)
+            append(
+                LineNode(
+                    k, lineno, col, Span(file, lineno, col, lineno, col + end),
+                    head, field, rest, criteria,
+                )
+            )  # fmt: skip
         return nodes
 
     def format_run(self, c: list[Token]) -> list[LineNode]:
@@ -358,8 +417,11 @@ class RecipeTransformer(Transformer[Token, Any]):
         end_col = last.end_column or 0
         if last is head:
             end_col = (head.column or 0) + len(head.rstrip())
-        span = Span(self.file, line, head.column or 0, line, end_col)
-        return LineNode(kind, line, span, _head(head), _piece(field), _piece(rest))
+        col = head.column or 0
+        span = Span(self.file, line, col, line, end_col)
+        return LineNode(
+            kind, line, col, span, (head.rstrip(), 0), _piece(field, col), _piece(rest, col)
+        )
 
     def format_line(self, c: list[Any]) -> LineNode:
         return self._make("format", c, rest=c[1] if len(c) > 1 else None)
@@ -385,12 +447,15 @@ class RecipeTransformer(Transformer[Token, Any]):
         return self._make("unknown", c, rest=c[1])
 
     def criteria_line(self, c: list[Any]) -> LineNode:
-        items = tuple(_criterion(str(tok), tok.column or 0) for tok in c)
         first, last = c[0], c[-1]
-        span = Span(
-            self.file, first.line or 0, first.column or 0, last.end_line or 0, last.end_column or 0
+        col = first.column or 0
+        items = tuple(
+            _criterion(str(tok), (tok.column or 0) - col)
+            or (None, (str(tok), (tok.column or 0) - col), None, None)
+            for tok in c
         )
-        return LineNode("criteria", first.line or 0, span, items[0][1], criteria=items)
+        span = Span(self.file, first.line or 0, col, last.end_line or 0, last.end_column or 0)
+        return LineNode("criteria", first.line or 0, col, span, items[0][1], criteria=items)
 
 
 def _pad(c: list[Any], n: int) -> list[Any]:

@@ -16,6 +16,7 @@ import importlib
 from typing import Any
 
 __all__ = [
+    "ArchiveExpander",
     "FileTask",
     "JobSpec",
     "RunSummary",
@@ -23,6 +24,7 @@ __all__ = [
     "build_plan",
     "collect_tasks",
     "parse_conditions",
+    "parse_size",
     "process_file",
     "read_report",
     "run",
@@ -39,6 +41,8 @@ _WHERE = {
     "RunnerError": "deid.runner.sources",
     "collect_tasks": "deid.runner.sources",
     "parse_conditions": "deid.runner.conditions",
+    "parse_size": "deid.runner.job",
+    "ArchiveExpander": "deid.runner.sources",
 }
 
 

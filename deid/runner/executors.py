@@ -23,7 +23,12 @@ from dataclasses import replace
 from itertools import islice
 from typing import Any
 
-from deid.runner.job import JobSpec, evaluate_file_conditions, process_file
+from deid.runner.job import (
+    JobSpec,
+    evaluate_file_conditions,
+    process_file,
+    remove_task_temporaries,
+)
 from deid.runner.sources import FileTask
 
 __all__ = [
@@ -235,6 +240,8 @@ class ProcessExecutor:
 
         def lost(task: FileTask, exc: BaseException) -> dict[str, Any] | None:
             """A task whose worker died: retry it alone once, then report it failed."""
+            if kind == "process":
+                remove_task_temporaries(task)  # a worker killed mid-write leaves one
             tries[task.index] = tries.get(task.index, 0) + 1
             if tries[task.index] > 1:
                 return _crash_record(kind, task, exc)
@@ -311,8 +318,9 @@ class ProcessExecutor:
 # ---- dask ------------------------------------------------------------------------------------
 
 
-def _dask_call(kind: str, task: FileTask, spec: JobSpec) -> dict[str, Any]:
-    return _FUNCS[kind](task, spec)
+def _dask_call(kind: str, tasks: list[FileTask], spec: JobSpec) -> list[dict[str, Any]]:
+    func = _FUNCS[kind]
+    return [func(task, spec) for task in tasks]
 
 
 class DaskExecutor:
@@ -324,10 +332,18 @@ class DaskExecutor:
     scheduler : str or distributed.Client
         A scheduler address (``tcp://host:8786``) or an existing client.
     window : int, optional
-        Tasks in flight (default: 4 per worker thread, at least 8).
+        Chunks in flight (default: 4 per worker thread, at least 8).
+    chunksize : int, optional
+        Files per Dask task (default: :func:`pick_chunksize`).
     """
 
-    def __init__(self, spec: JobSpec, scheduler: Any, window: int | None = None) -> None:
+    def __init__(
+        self,
+        spec: JobSpec,
+        scheduler: Any,
+        window: int | None = None,
+        chunksize: int | None = None,
+    ) -> None:
         from deid._optional import require
 
         distributed = require("distributed", "dask")
@@ -341,6 +357,7 @@ class DaskExecutor:
         threads = sum(self.client.nthreads().values()) or 1
         self.workers = threads
         self.window = window or max(8, 4 * threads)
+        self.chunksize = chunksize
         # one copy of the spec (and its plan) per worker
         self._spec_future = self.client.scatter(spec, broadcast=True, hash=False)
 
@@ -351,13 +368,18 @@ class DaskExecutor:
         """Yield one result per task, in completion order."""
         from distributed import as_completed
 
+        size = self.chunksize
+        if size is None:
+            size = pick_chunksize(len(tasks) if isinstance(tasks, Sized) else None, self.workers)
         queue = iter(tasks)
-        owner: dict[str, FileTask] = {}
+        owner: dict[str, list[FileTask]] = {}
 
         def submit() -> Any:
-            task = next(queue)
-            fut = self.client.submit(_dask_call, kind, task, self._spec_future, pure=False)
-            owner[fut.key] = task
+            chunk = list(islice(queue, size))
+            if not chunk:
+                raise StopIteration
+            fut = self.client.submit(_dask_call, kind, chunk, self._spec_future, pure=False)
+            owner[fut.key] = chunk
             return fut
 
         initial = []
@@ -370,11 +392,12 @@ class DaskExecutor:
             return
         stream = as_completed(initial)
         for fut in stream:
-            task = owner.pop(fut.key)
+            chunk = owner.pop(fut.key)
             try:
-                yield fut.result()
+                results = fut.result()
             except Exception as exc:  # noqa: BLE001 - contained, reported per file
-                yield _crash_record(kind, task, exc)
+                results = [_crash_record(kind, task, exc) for task in chunk]
+            yield from results
             try:
                 stream.add(submit())
             except StopIteration:
@@ -401,7 +424,7 @@ def make_executor(
     'SerialExecutor'
     """
     if scheduler is not None:
-        return DaskExecutor(spec, scheduler)
+        return DaskExecutor(spec, scheduler, chunksize=chunksize)
     n = default_workers() if workers is None or workers <= 0 else workers
     if n == 1:
         return SerialExecutor(spec)

@@ -39,7 +39,7 @@ import re
 import secrets
 import time
 import warnings
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,6 +51,7 @@ __all__ = [
     "DEFAULT_MAX_FILE_SIZE",
     "DEFER_SIZE",
     "EXISTING_MODES",
+    "PIXEL_TAGS",
     "ElementWindow",
     "FileTooLargeError",
     "JobSpec",
@@ -63,6 +64,7 @@ __all__ = [
     "process_file",
     "read_dataset",
     "remove_stale_temporaries",
+    "remove_task_temporaries",
     "summarize_changes",
 ]
 
@@ -73,6 +75,8 @@ DEFAULT_MAX_FILE_SIZE = 2 * 1024**3
 #: Binary elements larger than this are not read into memory but copied from the input file.
 DEFER_SIZE = 4 * 1024**2
 _COPY_CHUNK = 1024 * 1024
+#: Pixel Data, Float Pixel Data and Double Float Pixel Data.
+PIXEL_TAGS = frozenset({0x7FE00010, 0x7FE00008, 0x7FE00009})
 _BUFFER_VRS = frozenset({"OB", "OW", "OD", "OF", "OL", "OV"})
 
 
@@ -336,10 +340,12 @@ def _element_vr(raw: Any) -> str | None:
     return str(vr)
 
 
-def _settle_deferred(ds: Any, fh: Any, path: str, size: int) -> None:
-    """Replace the elements pydicom deferred: big binary values become :class:`ElementWindow`
-    buffers (never read into memory), others are read now; a value that would end past the end
-    of the file is a truncated file."""
+def _settle_deferred(
+    ds: Any, fh: Any, path: str, size: int, window_tags: frozenset[int] = frozenset()
+) -> None:
+    """Replace the elements pydicom deferred: big binary values of ``window_tags`` become
+    :class:`ElementWindow` buffers (never read into memory), others are read now; a value that
+    would end past the end of the file is a truncated file."""
     from pydicom.dataelem import DataElement, RawDataElement
 
     for tag, elem in list(ds._dict.items()):
@@ -352,7 +358,7 @@ def _settle_deferred(ds: Any, fh: Any, path: str, size: int) -> None:
                         f"declares {elem.length} bytes but the file ends first"
                     )
                 vr = _element_vr(elem)
-                if vr in _BUFFER_VRS:
+                if tag in window_tags and vr in _BUFFER_VRS:
                     window = ElementWindow(path, elem.value_tell, elem.length)
                     ds._dict[tag] = DataElement(tag, vr, window)
                 else:
@@ -361,10 +367,10 @@ def _settle_deferred(ds: Any, fh: Any, path: str, size: int) -> None:
             elif isinstance(value, list):
                 for item in value:
                     if hasattr(item, "_dict"):
-                        _settle_deferred(item, fh, path, size)
+                        _settle_deferred(item, fh, path, size, window_tags)
         elif getattr(elem, "VR", None) == "SQ" and isinstance(elem.value, list):
             for item in elem.value:
-                _settle_deferred(item, fh, path, size)
+                _settle_deferred(item, fh, path, size, window_tags)
 
 
 def materialize(ds: Any) -> None:
@@ -389,11 +395,12 @@ def read_dataset(
     force: bool = False,
     max_size: int | None = None,
     source: str | None = None,
+    window_tags: Collection[int] | None = None,
 ) -> Any:
     """Read a whole DICOM file, refusing non-DICOM and truncated files.
 
-    A local file is parsed from disk (never held twice): binary elements larger than
-    :data:`DEFER_SIZE` (big Pixel Data) are not read at all but become
+    A local file is parsed from disk (never held twice). Binary elements of ``window_tags``
+    larger than :data:`DEFER_SIZE` (big Pixel Data) are not read at all but become
     :class:`ElementWindow` buffers that pydicom copies chunk by chunk when the dataset is
     saved, so memory does not grow with the size of the image.
 
@@ -410,6 +417,10 @@ def read_dataset(
     source : str, optional
         Where the bytes really are when that differs from ``path`` (an archive member
         extracted to a temporary folder); ``path`` is still the name used in messages.
+    window_tags : collection of int, optional
+        Tags whose big values may stay on disk (default :data:`PIXEL_TAGS`). The runner passes
+        the plan's skip list: only values the plan never looks at are left unread, so what a
+        rule matches does not depend on the size of the value.
 
     Raises
     ------
@@ -466,12 +477,22 @@ def read_dataset(
         if len(ds) == 0:
             raise DicomReadError(f"{path}: no data elements (not a DICOM dataset)")
         if fh is not None:
-            _settle_deferred(ds, fh, path, size)
+            tags = PIXEL_TAGS if window_tags is None else frozenset(window_tags)
+            _settle_deferred(ds, fh, path, size, tags)
     finally:
         if fh is not None:
             fh.close()
     ds.filename = path
     return ds
+
+
+def _window_tags(plan: Any) -> frozenset[int]:
+    """The tags whose big values may stay on disk for ``plan``: those of its skip list (the
+    engine never reads them); none for a plan that does not say (it might read anything)."""
+    skip = getattr(plan, "skip", None)
+    if not isinstance(skip, (set, frozenset)):
+        return frozenset()
+    return frozenset(t for t in skip if isinstance(t, int))
 
 
 def _uid(ds: Any, keyword: str) -> str | None:
@@ -600,6 +621,8 @@ def _write_to(fh: Any, data: bytes | Any) -> None:
 def _quarantine(spec: JobSpec, task: FileTask, data: bytes | None = None) -> str | None:
     if not spec.quarantine:
         return None
+    if task.error is not None and task.source is None and "!/" in task.input:
+        return None  # an archive member that was never extracted: nothing to copy
     if is_url(spec.quarantine):
         target = spec.quarantine.rstrip("/") + "/" + task.relative
     else:
@@ -729,15 +752,20 @@ def process_file(task: FileTask, spec: JobSpec, plan: Any = None) -> dict[str, A
                 record["reason"] = f"output {task.output} exists (use --existing overwrite|skip)"
                 return record
         ds = read_dataset(
-            task.input, force=spec.force, max_size=spec.max_file_size, source=task.source
+            task.input,
+            force=spec.force,
+            max_size=spec.max_file_size,
+            source=task.source,
+            window_tags=_window_tags(plan),
         )
         t1 = time.perf_counter()
         timings["read"] = t1 - t0
         record["StudyInstanceUID"] = _uid(ds, "StudyInstanceUID")
         record["SeriesInstanceUID"] = _uid(ds, "SeriesInstanceUID")
-        original = {
+        original = {  # only the crosswalk needs them: no conversions otherwise
             k: _uid(ds, k)
             for k in ("PatientID", "StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID")
+            if spec.crosswalk
         }
         if spec.conditions:
             results = evaluate_conditions(spec.conditions, ds)
@@ -826,6 +854,42 @@ def remove_stale_temporaries(folder: str) -> int:
                 except FileNotFoundError:  # pragma: no cover - removed concurrently
                     continue
                 removed += 1
+    return removed
+
+
+def remove_task_temporaries(task: FileTask) -> int:
+    """Delete the hidden ``.<name>.deid-tmp-*`` files next to ``task``'s output, left by a
+    worker that died while writing it; return how many were removed.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> from deid.runner.sources import FileTask
+    >>> out = os.path.join(tempfile.mkdtemp(), "a.dcm")
+    >>> _ = open(os.path.join(os.path.dirname(out), ".a.dcm.deid-tmp-1-ab"), "wb").close()
+    >>> remove_task_temporaries(FileTask(0, "in.dcm", "a.dcm", out))
+    1
+    """
+    pattern_name = f".{task.output.rstrip('/').rsplit('/', 1)[-1]}{TEMP_MARK}*"
+    removed = 0
+    try:
+        if is_url(task.output):
+            import fsspec
+
+            fs, p = fsspec.core.url_to_fs(task.output)
+            parent = p.rsplit("/", 1)[0]
+            for found in fs.glob(f"{parent}/{pattern_name}"):
+                fs.rm(found)
+                removed += 1
+            return removed
+        import glob
+
+        folder = os.path.dirname(task.output)
+        for found in glob.glob(os.path.join(glob.escape(folder), pattern_name)):
+            os.unlink(found)
+            removed += 1
+    except (OSError, NotImplementedError, ValueError):
+        pass
     return removed
 
 

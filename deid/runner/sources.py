@@ -420,7 +420,8 @@ class ArchiveExpander:
 
         The logical name is ``<archive>!/<member>``; the relative path replaces the archive's
         ``.zip`` suffix by a folder (``sub/study.zip`` -> ``sub/study/<member>``). When the
-        whole archive is refused one item is yielded with the archive's own name and the error.
+        whole archive is refused one item is yielded with the archive's own name and relative
+        path, and the error.
         """
         import zipfile
 
@@ -428,18 +429,18 @@ class ArchiveExpander:
         try:
             handle = self._open(archive)
         except OSError as exc:
-            yield archive, base, None, f"archive {archive}: cannot open ({exc})"
+            yield archive, relative, None, f"archive {archive}: cannot open ({exc})"
             return
         with handle:
             try:
                 zf = zipfile.ZipFile(handle)
             except (zipfile.BadZipFile, OSError, ValueError) as exc:
-                yield archive, base, None, f"archive {archive}: not a readable zip file ({exc})"
+                yield archive, relative, None, f"archive {archive}: not a readable zip file ({exc})"
                 return
             with zf:
                 members, problem = self._check(archive, zf.infolist())
                 if problem is not None:
-                    yield archive, base, None, problem
+                    yield archive, relative, None, problem
                     return
                 if not members:
                     return
@@ -452,9 +453,14 @@ class ArchiveExpander:
                     logical = f"{archive}!/{name}"
                     rel = f"{base}/{name}"
                     if self.max_member is not None and info.file_size > self.max_member:
-                        yield logical, rel, None, (
-                            f"{logical}: {info.file_size} bytes is larger than the per-file "
-                            f"limit of {self.max_member} bytes (raise it with --max-file-size)"
+                        yield (
+                            logical,
+                            rel,
+                            None,
+                            (
+                                f"{logical}: {info.file_size} bytes is larger than the per-file "
+                                f"limit of {self.max_member} bytes (raise it with --max-file-size)"
+                            ),
                         )
                         continue
                     target = os.path.join(folder, *name.split("/"))
@@ -466,8 +472,11 @@ class ArchiveExpander:
                             return
                         continue
                     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
-                        yield logical, rel, None, (
-                            f"{logical}: cannot extract ({type(exc).__name__}: {exc})"
+                        yield (
+                            logical,
+                            rel,
+                            None,
+                            (f"{logical}: cannot extract ({type(exc).__name__}: {exc})"),
                         )
                         continue
                     yield logical, rel, target, None
@@ -478,7 +487,7 @@ class ArchiveExpander:
             import fsspec
 
             return fsspec.open(archive, "rb").open()
-        return open(archive, "rb")  # noqa: SIM115 - closed by the caller's with
+        return open(archive, "rb")
 
     def _check(self, archive: str, infos: list[Any]) -> tuple[list[tuple[Any, str]], str | None]:
         import stat
@@ -519,7 +528,7 @@ class ArchiveExpander:
             folders.update("/".join(parts[:k]) for k in range(1, len(parts)))
         clash = folders & seen
         if clash:
-            return [], f"archive {archive}: {sorted(clash)[0]!r} is both a file and a folder"
+            return [], f"archive {archive}: {min(clash)!r} is both a file and a folder"
         return members, None
 
     def _extract(self, zf: Any, info: Any, target: str, logical: str, total: int) -> int:

@@ -268,3 +268,52 @@ def test_killed_run_resumes(tmp_path: Path, recipe: Path) -> None:
         == 0
     )
     assert read_tree(out) == read_tree(tmp_path / "ref")
+
+
+def test_run_max_file_size_zip_and_chunksize_options(
+    tree: Path, recipe: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import zipfile
+
+    src = tmp_path / "zipped"
+    src.mkdir()
+    with zipfile.ZipFile(src / "batch.zip", "w") as zf:
+        for p in sorted(tree.rglob("*.dcm")):
+            zf.write(p, p.relative_to(tree).as_posix())
+    out = tmp_path / "out"
+    args = ["run", str(src), "-o", str(out), "-r", str(recipe), "--no-report"]
+    assert main([*args, "-j", "2", "--chunksize", "2"]) == 0
+    assert sorted(read_tree(out)) == [
+        "batch/s0/0.dcm",
+        "batch/s0/1.dcm",
+        "batch/s1/0.dcm",
+        "batch/s1/1.dcm",
+    ]
+    capsys.readouterr()
+    # --no-zip: the archive itself is the (non-DICOM) input
+    assert main([*args, "-o", str(tmp_path / "o2"), "-j", "1", "--no-zip"]) == 1
+    assert "not a DICOM file" in capsys.readouterr().err
+    # a per-file limit below the files' size fails them, naming the limit
+    code = main(
+        [
+            "run",
+            str(tree),
+            "-o",
+            str(tmp_path / "o3"),
+            "-r",
+            str(recipe),
+            "--no-report",
+            "-j",
+            "1",
+            "--max-file-size",
+            "0.1K",
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 1 and "per-file limit of 102 bytes" in err
+    # a bad size is a usage error: nothing processed
+    code = main(
+        ["run", str(tree), "-o", str(tmp_path / "o4"), "-r", str(recipe), "--max-file-size", "huge"]
+    )
+    assert code == 2 and "size 'huge'" in capsys.readouterr().err
+    assert not (tmp_path / "o4").exists()

@@ -26,3 +26,10 @@ def test_defaults_and_key() -> None:
     assert ctx.variables == {} and ctx.functions == {} and ctx.keyed() is None
     assert Context(key="0123456789abcdef").keyed().secret == b"0123456789abcdef"
     assert pickle.loads(pickle.dumps(MISSING)) is MISSING
+
+
+def test_keyed_is_derived_once_per_key_text() -> None:
+    a = Context(key="context test key 0123456789").keyed()
+    b = Context(key="context test key 0123456789").keyed()
+    assert a is b and a.secret == b"context test key 0123456789"
+    assert Context().keyed() is None

@@ -96,3 +96,31 @@ def test_builtins_accept_upstream_extras_string() -> None:
     assert jitter(field=field(0x00080020, "DA", "20230101"), extras="days=2 years=1") == \
         "20240103"
     assert dicom_uuid(extras="org_root=9.9").startswith("9.9.")
+
+
+@pytest.mark.parametrize("prefix", ["2.25.", "1.2.826.0.1.3680043.10.", "0."])
+def test_check_uid_prefix_accepts_roots(prefix) -> None:
+    from deid.engine.functions import check_uid_prefix
+
+    assert check_uid_prefix(prefix) == prefix
+
+
+@pytest.mark.parametrize("prefix", ["abc", "1.2", "01.2.", "1..2.", "1." * 30])
+def test_check_uid_prefix_refuses_the_rest(prefix) -> None:
+    from deid.engine.functions import FunctionArgumentError, check_uid_prefix
+    from deid.errors import DeidError
+
+    with pytest.raises(FunctionArgumentError, match="not a valid UID root") as info:
+        check_uid_prefix(prefix)
+    assert isinstance(info.value, DeidError) and isinstance(info.value, ValueError)
+
+
+def test_pydicom_uuid_bad_prefix_raises_a_deid_error() -> None:
+    from deid.engine.functions import FunctionArgumentError, check_arguments, pydicom_uuid
+
+    f = Field(DataElement(0x0020000D, "UI", "1.2.3"), "StudyInstanceUID", "(0020,000D)")
+    with pytest.raises(FunctionArgumentError):
+        pydicom_uuid(field=f, prefix="1.2.3")
+    with pytest.raises(FunctionArgumentError):
+        check_arguments("jitter", {"days": "soon"})
+    check_arguments("jitter", {"days": "-3"})

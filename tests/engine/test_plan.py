@@ -857,3 +857,95 @@ def test_pydicom_uuid_good_prefix(dataset) -> None:
     build_plan("REPLACE StudyInstanceUID deid_func:pydicom_uuid prefix=1.2.826.0.1.").apply(
         dataset)
     assert dataset.StudyInstanceUID.startswith("1.2.826.0.1.")
+
+
+# --------------------------------------------------------------------------------------------
+# pre hooks, VR-constant functions, light fields, encoded writes
+# --------------------------------------------------------------------------------------------
+def test_pre_hooks_run_before_anything_changes(dataset) -> None:
+    seen = []
+
+    def pre(ds, ctx):
+        seen.append((str(ds.PatientName), ctx.filename))
+
+    plan = compile_plan(build_recipe("REPLACE PatientName ANON"), pre=[pre])
+    plan.apply(dataset, Context(filename="f.dcm"))
+    assert seen == [("Doe^John", "f.dcm")] and str(dataset.PatientName) == "ANON"
+    again = pickle.loads(pickle.dumps(compile_plan(build_recipe("REMOVE PatientID"))))
+    assert again.pre == ()
+
+
+def _constant_func(calls):
+    def dummy(dicom=None, value=None, field=None, item=None, **kw):
+        calls.append(field.element.VR)
+        return {"DA": "19000101", "TM": "000000"}.get(field.element.VR, "X")
+
+    dummy.deid_vr_constant = frozenset({"DA", "TM"})
+    return dummy
+
+
+def test_vr_constant_function_is_called_once_per_rule_and_vr() -> None:
+    calls: list[str] = []
+    plan = compile_plan(build_recipe("REPLACE StudyDate func:d\nREPLACE SeriesDate func:d\n"
+                                     "REPLACE StudyTime func:d\nREPLACE PatientID func:d\n"),
+                        functions={"d": _constant_func(calls)})
+    for _ in range(3):
+        ds = make_dataset()
+        log = plan.apply(ds)
+        assert (ds.StudyDate, ds.SeriesDate, ds.StudyTime, ds.PatientID) == (
+            "19000101", "19000101", "000000", "X")
+        assert log.counts() == {"REPLACE": 4}
+    # once per (rule, VR) for DA/TM, every time for the LO PatientID
+    assert sorted(calls) == ["DA", "DA", "LO", "LO", "LO", "TM"]
+
+
+def test_light_field_only_for_functions_that_ask(dataset) -> None:
+    from pydicom.dataelem import DataElement
+
+    from deid.engine.walk import LightElement
+
+    kinds = {}
+
+    def light(dicom=None, value=None, field=None, item=None, **kw):
+        kinds["light"] = type(field.element)
+        return field.element.value + "-L"
+
+    light.deid_light_element = True
+
+    def heavy(dicom=None, value=None, field=None, item=None, **kw):
+        kinds["heavy"] = type(field.element)
+        return field.element.value + "-H"
+
+    buf = io.BytesIO()
+    dataset.save_as(buf, enforce_file_format=True)
+    ds = pydicom.dcmread(io.BytesIO(buf.getvalue()))
+    plan = compile_plan(build_recipe("REPLACE PatientID func:light\nREPLACE AccessionNumber "
+                                     "func:heavy\n"), functions={"light": light, "heavy": heavy})
+    plan.apply(ds)
+    assert kinds == {"light": LightElement, "heavy": DataElement}
+    assert ds.PatientID == "PID123-L" and ds.AccessionNumber == "ACC123-H"
+
+
+def test_written_values_round_trip_through_a_file(dataset) -> None:
+    buf = io.BytesIO()
+    dataset.save_as(buf, enforce_file_format=True)
+    ds = pydicom.dcmread(io.BytesIO(buf.getvalue()))
+    plan = build_plan("REPLACE PatientID ABC\nREPLACE StudyInstanceUID 1.2.3\n"
+                      "REPLACE PatientWeight 71.5\nREPLACE AccessionNumber A\\B\n"
+                      "REPLACE PatientName Roe^Jane\n")
+    plan.apply(ds)
+    assert (ds.PatientID, ds.StudyInstanceUID, str(ds.PatientName)) == ("ABC", "1.2.3",
+                                                                        "Roe^Jane")
+    assert float(ds.PatientWeight) == 71.5 and list(ds.AccessionNumber) == ["A", "B"]
+    out = io.BytesIO()
+    ds.save_as(out)
+    back = pydicom.dcmread(io.BytesIO(out.getvalue()))
+    assert (back.PatientID, back.StudyInstanceUID, str(back.PatientName)) == (
+        "ABC", "1.2.3", "Roe^Jane")
+    assert list(back.AccessionNumber) == ["A", "B"] and float(back.PatientWeight) == 71.5
+
+
+def test_invalid_written_value_is_kept_as_an_element_and_reported(dataset) -> None:
+    log = build_plan("REPLACE AccessionNumber " + "Z" * 20).apply(dataset)
+    assert dataset.AccessionNumber == "Z" * 20
+    assert "exceeds" in (log[0].detail or "")

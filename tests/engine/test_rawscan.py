@@ -119,3 +119,23 @@ def test_unselected_sequence_stays_undecoded() -> None:
     plan.apply(ds)
     assert all(isinstance(ds._dict[t], RawDataElement) for t in (0x00081110, 0x00400275))
     assert any(key.prefix for key in plan._memo)  # the nested elements were looked at
+
+
+def test_collect_values_finds_nested_elements_and_gives_up_when_unsure() -> None:
+    from deid.engine.rawscan import collect_values
+
+    inner = Dataset()
+    inner.PatientID = "INNER"
+    item = Dataset()
+    item.PatientID = "P-1"
+    item.CodeValue = "7"
+    item.ScheduledProtocolCodeSequence = Sequence([inner])
+    buf = DicomBytesIO()
+    buf.is_little_endian, buf.is_implicit_VR = True, False
+    write_dataset(buf, item)
+    body = buf.getvalue()
+    raw = b"\xfe\xff\x00\xe0" + len(body).to_bytes(4, "little") + body
+    found = collect_values(raw, frozenset({0x00100020}))
+    assert sorted(v.strip() for _, _, v in found) == [b"INNER", b"P-1"]
+    assert collect_values(raw[:-3], frozenset({0x00100020})) is None
+    assert collect_values(b"junk", frozenset({0x00100020})) is None

@@ -42,3 +42,32 @@ def test_check_value() -> None:
     assert check_value("A\\B", "CS") is None
     assert check_value(5, "US") is None
     assert check_value(None, "LO") is None
+
+
+@pytest.mark.parametrize(
+    ("vr", "text", "expected"),
+    [
+        ("UI", "2.25.123", True),
+        ("UI", "1.02.3", False),
+        ("UI", "1." + "2" * 63, False),
+        ("CS", "ANON_1", True),
+        ("CS", "anon", False),
+        ("SH", "x" * 16, True),
+        ("SH", "x" * 17, False),
+        ("LO", "back\\slash", False),
+        ("PN", "Doe^John", True),
+        ("PN", "A=B", False),
+        ("DA", "20200101", True),
+        ("DA", "2020-01-01", False),
+        ("OB", "x", False),
+    ],
+)
+def test_surely_valid_never_contradicts_pydicom(vr, text, expected) -> None:
+    from pydicom import config
+    from pydicom.valuerep import validate_value
+
+    from deid.engine.values import surely_valid
+
+    assert surely_valid(vr, text) is expected
+    if expected:
+        validate_value(vr, text, config.RAISE)

@@ -93,3 +93,27 @@ def test_field_object() -> None:
     made = Field(field.element, field.name, field.uid)
     assert (made.tag, made.stripped_tag, made.keyword) == ("(0010,0020)", "00100020", "PatientID")
     assert "PatientID" in repr(made) and str(made) == "(0010,0020) PatientID"
+
+
+def test_light_element_reads_ascii_text_and_leaves_the_rest() -> None:
+    import io
+
+    from deid.engine.walk import LightElement, light_element
+
+    ds = make_dataset()
+    ds.PatientName = "Müller^Jürgen"
+    ds.OtherPatientIDs = ["A1", "B2"]
+    buf = io.BytesIO()
+    ds.save_as(buf, enforce_file_format=True)
+    back = pydicom.dcmread(io.BytesIO(buf.getvalue()))
+    uid = light_element(back, 0x0020000D)
+    assert uid.VR == "UI" and uid.value == "1.2.3.4.100" and 0x0020000D in back._dict
+    assert type(back._dict[0x0020000D]).__name__ == "RawDataElement"  # not decoded
+    assert light_element(back, 0x00101000).value == ["A1", "B2"]
+    assert light_element(back, 0x00100010) is None  # not ASCII: pydicom decodes it
+    assert light_element(back, 0x00280010) is None  # US: not a text VR
+    stand_in = light_element(back, 0x00100020, stand_in=True)
+    assert isinstance(stand_in, LightElement)
+    assert (stand_in.keyword, stand_in.VM, stand_in.value) == ("PatientID", 1, "PID123")
+    back.PatientID  # decoded now
+    assert light_element(back, 0x00100020) is None

@@ -94,3 +94,32 @@ def test_explain_rows_and_site_override():
     text = explain("basic")
     line = next(ln for ln in text.splitlines() if ln.startswith("(0010,0010)"))
     assert line.split()[:3] == ["(0010,0010)", "PatientName", "REPLACE"]
+
+
+def test_profile_plan_captures_only_what_its_functions_need():
+    from deid.profiles.api import ProfilePrepare
+
+    plain = profile_plan("basic")
+    assert [type(p).__name__ for p in plain.pre] == ["ProfilePrepare"]
+    assert plain.pre[0].needs == ()
+    dates = profile_plan("basic", ["retain-long-modified-dates", "clean-descriptors"])
+    assert dates.pre[0].needs == ("patient", "terms")
+    private = profile_plan("basic", ["retain-safe-private"])
+    assert private.pre[0].needs == ("safe_private",)
+    assert pickle.loads(pickle.dumps(dates)).pre == dates.pre
+    ctx = Context(key="api test key 0123456789")
+    ds = Dataset()
+    ds.PatientName = "Roe^Rita"
+    ds.StudyDescription = "for Rita Roe"
+    ProfilePrepare(("terms",))(ds, ctx)
+    state = ctx.extra["ps315_state"]
+    assert "Roe" in state.terms
+
+
+def test_descriptor_terms_come_from_the_dataset_as_read():
+    ds = Dataset()
+    ds.PatientName = "Roe^Rita"
+    ds.StudyDescription = "CT for Rita Roe"
+    ds.SOPInstanceUID = "1.2.3"
+    profile_plan("basic", ["clean-descriptors"]).apply(ds, Context(key="k" * 20))
+    assert ds.StudyDescription == "CT for ********"

@@ -53,3 +53,25 @@ def test_mask_is_case_insensitive_word_bounded_and_length_preserving():
     assert out == "Seen by ***; doeville; ****-*** **********"
     assert len(out) == len(text)
     assert mask_terms("", ["x"]) == ""
+
+
+def test_ascii_spellings_of_names_are_masked_too():
+    from deid.profiles.cleaning import ascii_spellings
+
+    assert ascii_spellings("Schröder") == {"Schroder", "Schroeder"}
+    assert ascii_spellings("Doe") == set()
+    ds = Dataset()
+    ds.PatientName = "Schröder^Björn"
+    terms = identifying_terms(ds)
+    assert "Schroder" in terms and "Bjorn" in terms and "Schroeder" in terms
+    assert mask_terms("Annotated for Schroder, BJOERN", terms) == "Annotated for ********, ******"
+
+
+def test_mask_terms_boundaries_overlaps_and_unicode_fallback():
+    assert mask_terms("Smith-Jones and Smithers", ["Smith"]) == "*****-Jones and Smithers"
+    assert mask_terms("ab", []) == "ab"
+    # overlapping terms: everything either covers is masked
+    assert mask_terms("ABC DEF GHI", ["ABC DEF", "DEF GHI"]) == "***********"
+    # a text whose lower-case form changes length goes through the regex path
+    assert mask_terms("İstanbul Doe", ["Doe"]) == "İstanbul ***"
+    assert mask_terms("x 1970-01-02 y", ["1970-01-02"]) == "x ********** y"

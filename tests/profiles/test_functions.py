@@ -289,3 +289,22 @@ def test_every_written_value_is_valid_for_its_vr(sample_files, options, monkeypa
                 checked += 1
         ds.save_as(_io.BytesIO())
     assert checked > 100
+
+
+def test_profile_state_captures_what_it_is_asked_and_the_rest_on_demand():
+    ds = Dataset()
+    ds.PatientID = "P9"
+    ds.PatientName = "Roe^Rita"
+    ctx = Context(key=KEY)
+    state = fn.prepare(ds, ctx, needs=("patient",))
+    assert state._terms is None and state.patient == "id:|P9"
+    assert "Roe" in state.terms  # computed when first read
+    assert fn.prepare(ds, ctx) is state
+    state.release()
+    assert state._ds is None
+
+
+def test_dummy_is_marked_vr_constant_but_not_for_uids_and_names():
+    assert "DA" in fn.ps315_dummy.deid_vr_constant
+    assert not {"UI", "PN"} & fn.ps315_dummy.deid_vr_constant
+    assert fn.ps315_uid.deid_light_element is True

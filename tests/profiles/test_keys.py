@@ -156,3 +156,15 @@ def test_property_shift_keeps_intervals(a, b):
     db = date(int(sb[:4]), int(sb[4:6]), int(sb[6:]))
     assert db - da == b - a
     assert a - da == timedelta(days=-days)
+
+
+def test_keyed_digests_are_remembered_but_keyed():
+    from deid.engine import keys
+
+    a = keys.Key.from_text("digest memo key A 0123456789")
+    b = keys.Key.from_text("digest memo key B 0123456789")
+    first = keys.keyed_uid(a, "1.2.3.999")
+    assert keys.keyed_uid(a, "1.2.3.999") == first
+    assert keys.keyed_uid(b, "1.2.3.999") != first
+    keys._DIGESTS.clear()
+    assert keys.keyed_uid(a, "1.2.3.999") == first

@@ -92,3 +92,53 @@ def test_clean_content_items_by_concept():
     seen.clear()
     clean_content_items(ds, ("retain-long-full-dates",), replace)
     assert seen == []
+
+
+def _round_trip(name, options):
+    import io
+
+    import pydicom
+    from pydicom.data import get_testdata_file
+
+    from deid.engine import Context
+    from deid.profiles import profile_plan
+
+    ds = pydicom.dcmread(get_testdata_file(name))
+    syntax = ds.file_meta.TransferSyntaxUID
+    profile_plan("basic", options).apply(ds, Context(key="post test key 0123456789"))
+    buf = io.BytesIO()
+    ds.save_as(buf)
+    return syntax, ds, pydicom.dcmread(io.BytesIO(buf.getvalue()))
+
+
+import pytest  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    "name", ["CT_small.dcm", "MR_small_implicit.dcm", "MR_small_bigendian.dcm"]
+)
+def test_markers_and_meta_survive_every_encoding(name):
+    options = ("retain-uids", "clean-pixel-data")
+    syntax, mem, out = _round_trip(name, options)
+    for ds in (mem, out):  # in memory (as written) and read back from the file
+        assert ds.PatientIdentityRemoved == "YES"
+        assert list(ds.DeidentificationMethod) == method_text(options)
+        assert [i.CodeValue for i in ds.DeidentificationMethodCodeSequence] == [
+            "113100", "113110", "113101"
+        ]
+        assert ds.LongitudinalTemporalInformationModified == "REMOVED"
+        assert ds.BurnedInAnnotation == "NO"
+    meta = out.file_meta
+    assert meta.TransferSyntaxUID == syntax
+    assert meta.MediaStorageSOPInstanceUID == out.SOPInstanceUID
+    assert meta.MediaStorageSOPClassUID == out.SOPClassUID
+    assert meta.ImplementationClassUID == IMPLEMENTATION_CLASS_UID
+    assert "SourceApplicationEntityTitle" not in meta
+    assert out.preamble == b"\x00" * 128
+
+
+def test_markers_on_a_dataset_built_in_code():
+    ds = Dataset()
+    mark_dataset(ds, ("retain-long-modified-dates",))
+    assert ds.LongitudinalTemporalInformationModified == "MODIFIED"
+    assert ds["DeidentificationMethodCodeSequence"].VR == "SQ"

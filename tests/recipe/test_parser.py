@@ -318,3 +318,57 @@ def test_recipes_are_picklable_and_lark_free() -> None:
     data = pickle.dumps(r)
     assert b"lark" not in data
     assert pickle.loads(data) == r
+
+
+def test_line_numbers_count_newlines_only() -> None:
+    # "\v" / "\f" / "\u2028" inside a line never shift later line numbers
+    text = "FORMAT dicom\n%header\nREMOVE A\x0bB\nKEEP C\u2028D\nREPLCE PatientName x\n"
+    _, diags = parse_recipe_with_diagnostics(text, "r.dicom")
+    assert [(d.code, d.span.line) for d in diags] == [("E101", 3), ("E101", 4), ("E102", 5)]
+    assert "| REPLCE PatientName x" in diags[-1].render(text)
+
+
+def test_lone_carriage_return_inside_a_line_is_an_error() -> None:
+    text = "FORMAT dicom\r\n%header\r\nREMOVE PatientName\rKEEP Modality\r\n"
+    _, diags = parse_recipe_with_diagnostics(text, "r.dicom")
+    assert [(d.code, d.span.line) for d in diags] == [("E101", 3)]
+    crlf = parse_recipe("FORMAT dicom\r\n%header\r\nREMOVE PatientName\r\n  \r\nKEEP Modality\r\n")
+    assert [(a.action, a.span.line) for a in crlf.header] == [("REMOVE", 3), ("KEEP", 5)]
+
+
+def test_bare_format_on_a_windows_line() -> None:
+    assert codes("FORMAT\r\n%header\r\nREMOVE PatientName\r\n") == ["E106"]
+    assert codes("FORMAT\n%header\nREMOVE PatientName\n") == ["E106"]
+
+
+def test_runs_of_lines_keep_exact_positions() -> None:
+    text = (
+        "FORMAT dicom\n%filter f\n\nLABEL A  # c\n  contains Modality CT\n\n  # note\n"
+        "\t+ contains Manufacturer GE || missing Rows\n  ctpcoordinates 0,0,10,10\n"
+        "LABEL B\n  contains Modality CT\n%header\nREMOVE PatientName\n\n   KEEP Modality # c\n"
+    )
+    r = parse_recipe(text, "p.dicom")
+    a, b = r.filters[0].labels
+    assert a.span == Span("p.dicom", 4, 1, 4, 13) and a.name == "A"
+    second = a.lines[1]
+    assert second.span == Span("p.dicom", 8, 2, 8, 44)
+    assert [(c.filter, c.span.col, c.span.end_col) for c in second.criteria] == [
+        ("contains", 4, 28),
+        ("missing", 32, 44),
+    ]
+    assert a.coordinates[0].box == (0, 0, 10, 10) and a.coordinates[0].span.line == 9
+    assert b.lines[0].span == Span("p.dicom", 11, 3, 11, 23)
+    assert [(x.action, x.span) for x in r.header] == [
+        ("REMOVE", Span("p.dicom", 13, 1, 13, 19)),
+        ("KEEP", Span("p.dicom", 15, 4, 15, 21)),
+    ]
+    assert r.header[1].field.span == Span("p.dicom", 15, 9, 15, 17)
+
+
+def test_repeated_lines_get_their_own_spans() -> None:
+    line = "  + contains Modality US\n"
+    text = "FORMAT dicom\n%filter f\nLABEL A\n  contains Rows 1\n" + line * 3
+    lines = parse_recipe(text).filters[0].labels[0].lines[1:]
+    assert [cl.span.line for cl in lines] == [5, 6, 7]
+    assert [cl.criteria[0].span.line for cl in lines] == [5, 6, 7]
+    assert lines[0] == lines[1] == lines[2]  # equal shape (spans do not take part)

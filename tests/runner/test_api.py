@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import glob as _glob
 import json
 import os
 import shutil
+import tempfile as _tempfile
+import zipfile as _zipfile
 from pathlib import Path
 
 import pydicom
@@ -418,10 +421,6 @@ def test_third_positional_argument_plan_or_recipe(tmp_path: Path) -> None:
 
 # ---- zip inputs, size policy, fsspec resume, chunking ---------------------------------------
 
-import glob as _glob  # noqa: E402
-import tempfile as _tempfile  # noqa: E402
-import zipfile as _zipfile  # noqa: E402
-
 
 def _zip_tree(zpath: Path, files: list[Path], root: Path, extra: dict[str, bytes] | None = None):
     zpath.parent.mkdir(parents=True, exist_ok=True)
@@ -445,7 +444,11 @@ def test_zip_input_end_to_end(tmp_path: Path) -> None:
     before = _zip_folders()
     report = tmp_path / "r.jsonl"
     summary = run(
-        [str(src)], str(tmp_path / "out"), plan=StandInPlan(), workers=2, report=str(report),
+        [str(src)],
+        str(tmp_path / "out"),
+        plan=StandInPlan(),
+        workers=2,
+        report=str(report),
         keep_records=True,
     )
     assert _zip_folders() == before  # the temporary folders are gone
@@ -461,25 +464,48 @@ def test_zip_input_end_to_end(tmp_path: Path) -> None:
     assert not (tmp_path / "out" / "study").exists() and not (tmp_path / "evil.dcm").exists()
     # resume knows archive members by their stable names
     again = run(
-        [str(src)], str(tmp_path / "out"), plan=StandInPlan(), workers=1, report=str(report),
-        resume=True, keep_records=True,
+        [str(src)],
+        str(tmp_path / "out"),
+        plan=StandInPlan(),
+        workers=1,
+        report=str(report),
+        resume=True,
+        keep_records=True,
     )
     assert again.resumed == 2 and [r["status"] for r in again.records] == ["failed"]
     # --no-zip: the archive is an ordinary (non-DICOM) input
-    plain = run([str(src / "good.zip")], str(tmp_path / "o2"), plan=StandInPlan(),
-                workers=1, expand_zip=False, keep_records=True)
+    plain = run(
+        [str(src / "good.zip")],
+        str(tmp_path / "o2"),
+        plan=StandInPlan(),
+        workers=1,
+        expand_zip=False,
+        keep_records=True,
+    )
     assert [r["status"] for r in plain.records] == ["failed"]
 
 
 def test_max_file_size_option(tmp_path: Path) -> None:
     files = make_tree(tmp_path / "in", series=1, per_series=2)
     size = files[0].stat().st_size
-    summary = run([str(tmp_path / "in")], str(tmp_path / "out"), plan=StandInPlan(), workers=1,
-                  max_file_size=size - 1, keep_records=True)
+    summary = run(
+        [str(tmp_path / "in")],
+        str(tmp_path / "out"),
+        plan=StandInPlan(),
+        workers=1,
+        max_file_size=size - 1,
+        keep_records=True,
+    )
     assert summary.failed == 2
     assert all("per-file limit" in r["reason"] for r in summary.records)
-    summary = run([str(tmp_path / "in")], str(tmp_path / "o2"), plan=StandInPlan(), workers=1,
-                  max_file_size=f"{size}", keep_records=True)
+    summary = run(
+        [str(tmp_path / "in")],
+        str(tmp_path / "o2"),
+        plan=StandInPlan(),
+        workers=1,
+        max_file_size=f"{size}",
+        keep_records=True,
+    )
     assert summary.written == 2
     with pytest.raises(RunnerError, match="size 'lots'"):
         run([str(tmp_path / "in")], str(tmp_path / "o3"), plan=StandInPlan(), max_file_size="lots")
@@ -495,8 +521,14 @@ def test_resume_cleans_fsspec_temporaries(tmp_path: Path) -> None:
     out = "memory://w2-resume/out"
     report = tmp_path / "r.jsonl"
     try:
-        first = run([str(tmp_path / "in")], out, plan=StandInPlan(), workers=1,
-                    report=str(report), keep_records=True)
+        first = run(
+            [str(tmp_path / "in")],
+            out,
+            plan=StandInPlan(),
+            workers=1,
+            report=str(report),
+            keep_records=True,
+        )
         assert first.written == 3
         # simulate a kill: the last record is lost and its temporary stays behind
         lines = report.read_text().splitlines()
@@ -506,9 +538,16 @@ def test_resume_cleans_fsspec_temporaries(tmp_path: Path) -> None:
         fs.pipe(stale, b"half a file")
         quarantine_stale = "/w2-resume/q/s0/.1.dcm.deid-tmp-1-00000000"
         fs.pipe(quarantine_stale, b"half")
-        again = run([str(tmp_path / "in")], out, plan=StandInPlan(), workers=1,
-                    report=str(report), resume=True, quarantine="memory://w2-resume/q",
-                    keep_records=True)
+        again = run(
+            [str(tmp_path / "in")],
+            out,
+            plan=StandInPlan(),
+            workers=1,
+            report=str(report),
+            resume=True,
+            quarantine="memory://w2-resume/q",
+            keep_records=True,
+        )
         assert again.resumed == 2 and again.written == 3
         assert not fs.exists(stale) and not fs.exists(quarantine_stale)
         assert not [p for p in fs.find("/w2-resume") if ".deid-tmp-" in p]
@@ -520,8 +559,39 @@ def test_resume_cleans_fsspec_temporaries(tmp_path: Path) -> None:
 def test_chunked_pool_equals_serial(tmp_path: Path) -> None:
     make_tree(tmp_path / "in", series=2, per_series=5)
     one = run([str(tmp_path / "in")], str(tmp_path / "a"), plan=StandInPlan(), workers=1)
-    two = run([str(tmp_path / "in")], str(tmp_path / "b"), plan=StandInPlan(), workers=2,
-              chunksize=3, keep_records=True)
+    two = run(
+        [str(tmp_path / "in")],
+        str(tmp_path / "b"),
+        plan=StandInPlan(),
+        workers=2,
+        chunksize=3,
+        keep_records=True,
+    )
     assert one.written == two.written == 10
     assert sorted(r["index"] for r in two.records) == list(range(10))
     assert read_tree(tmp_path / "a") == read_tree(tmp_path / "b")
+
+
+def test_refused_archive_and_oversized_member_are_quarantined_sanely(tmp_path: Path) -> None:
+    files = make_tree(tmp_path / "staging", series=1, per_series=1)
+    src = tmp_path / "in"
+    _zip_tree(src / "evil.zip", files, tmp_path / "staging", {"/etc/x.dcm": b"x"})
+    _zip_tree(src / "big.zip", files, tmp_path / "staging", {"huge.dcm": b"\0" * 5000})
+    q = tmp_path / "q"
+    summary = run(
+        [str(src)],
+        str(tmp_path / "out"),
+        plan=StandInPlan(),
+        workers=1,
+        quarantine=str(q),
+        max_file_size=4000,
+        keep_records=True,
+    )
+    by_input = {r["input"].rsplit("/", 1)[-1]: r for r in summary.records}
+    evil = by_input["evil.zip"]
+    assert evil["status"] == "failed" and evil["quarantine"] == str(q.resolve() / "evil.zip")
+    assert (q / "evil.zip").read_bytes() == (src / "evil.zip").read_bytes()
+    huge = by_input["huge.dcm"]
+    assert huge["status"] == "failed" and "per-file limit of 4000 bytes" in huge["reason"]
+    assert huge["quarantine"] is None and "quarantine copy failed" not in huge["reason"]
+    assert by_input["0.dcm"]["status"] == "written"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os as _os
 from pathlib import Path
 
 import pytest
@@ -12,11 +13,13 @@ from deid.runner.executors import (
     SerialExecutor,
     default_workers,
     make_executor,
+    pick_chunksize,
+    warm_imports,
 )
 from deid.runner.job import JobSpec
 from deid.runner.sources import collect_tasks
 
-from .helpers import StandInPlan, make_tree
+from .helpers import StandInPlan, make_dataset, make_tree, write
 
 
 def _tasks(tmp_path: Path, n: int = 2) -> list:
@@ -75,7 +78,7 @@ def test_process_pool_reports_unsendable_spec(tmp_path: Path) -> None:
 
 def test_dask_local_cluster(tmp_path: Path) -> None:
     distributed = pytest.importorskip("distributed")
-    tasks = _tasks(tmp_path, 3)
+    tasks = _tasks(tmp_path, 5)
     with (
         distributed.LocalCluster(
             n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
@@ -83,20 +86,16 @@ def test_dask_local_cluster(tmp_path: Path) -> None:
         distributed.Client(cluster) as client,
     ):
         ex = DaskExecutor(JobSpec(plan=StandInPlan()), client, window=2)
-        recs = list(ex.imap("process", tasks))
+        recs = list(ex.imap("process", tasks[:3]))
+        chunked = DaskExecutor(JobSpec(plan=StandInPlan()), client, window=1, chunksize=2)
+        recs += list(chunked.imap("process", tasks[3:]))
         ex.close()
         assert client.status != "closed"
-    assert sorted(r["index"] for r in recs) == [0, 1, 2]
+    assert sorted(r["index"] for r in recs) == [0, 1, 2, 3, 4]
     assert all(r["status"] == "written" for r in recs)
 
 
 # ---- chunks and dying workers -------------------------------------------------------------
-
-import os as _os  # noqa: E402
-
-from deid.runner.executors import pick_chunksize, warm_imports  # noqa: E402
-
-from .helpers import make_dataset, write  # noqa: E402
 
 
 class _KillerPlan(StandInPlan):
@@ -104,6 +103,11 @@ class _KillerPlan(StandInPlan):
 
     def apply(self, ds, context=None):  # type: ignore[no-untyped-def]
         if str(ds.get("PatientName", "")) == "Doe^Kill":
+            # die in the middle of writing the output: its temporary stays behind
+            out = _os.path.join(_os.path.dirname(str(context.filename)), "..", "..", "out", "s0")
+            _os.makedirs(out, exist_ok=True)
+            with open(_os.path.join(out, f".kill.dcm.deid-tmp-{_os.getpid()}-0bad"), "wb") as fh:
+                fh.write(b"half")
             _os._exit(13)
         return super().apply(ds, context)
 
@@ -133,7 +137,10 @@ def test_dead_worker_fails_only_its_file(tmp_path: Path, chunksize: int) -> None
     assert "worker" in by_name["kill.dcm"]["reason"]
     others = [r for n, r in by_name.items() if n != "kill.dcm"]
     assert all(r["status"] == "written" for r in others), [r["reason"] for r in others]
-    assert len(list((tmp_path / "out" / "s0").iterdir())) == len(paths)
+    # the killed worker's temporary is gone; the other outputs are all there
+    assert sorted(p.name for p in (tmp_path / "out" / "s0").iterdir()) == sorted(
+        p.name for p in paths
+    )
 
 
 def test_retry_replaces_only_outputs_of_this_run(tmp_path: Path) -> None:

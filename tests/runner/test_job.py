@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import io as _io
+import json as _json
 import os
 import pickle
+import struct as _struct
+import subprocess as _subprocess
+import sys as _sys
 from pathlib import Path
 
 import pydicom
@@ -13,9 +18,16 @@ from pydicom.data import get_testdata_file
 from deid.errors import DicomReadError, RejectedError
 from deid.runner.conditions import parse_conditions
 from deid.runner.job import (
+    DEFAULT_MAX_FILE_SIZE,
+    DEFER_SIZE,
+    ElementWindow,
+    FileTooLargeError,
     JobSpec,
     TruncatedFileError,
+    check_size,
     evaluate_file_conditions,
+    materialize,
+    parse_size,
     process_file,
     read_dataset,
     remove_stale_temporaries,
@@ -222,22 +234,6 @@ def test_real_engine_file(tmp_path: Path) -> None:
 
 # ---- large files: size policy, windowed big elements --------------------------------------
 
-import io as _io  # noqa: E402
-import json as _json  # noqa: E402
-import struct as _struct  # noqa: E402
-import subprocess as _subprocess  # noqa: E402
-import sys as _sys  # noqa: E402
-
-from deid.runner.job import (  # noqa: E402
-    DEFAULT_MAX_FILE_SIZE,
-    DEFER_SIZE,
-    ElementWindow,
-    FileTooLargeError,
-    check_size,
-    materialize,
-    parse_size,
-)
-
 
 def _header_without_pixels() -> bytes:
     ds = make_dataset(0, "1.2.826.0.1.3680043.8.498.77")
@@ -301,14 +297,42 @@ def test_big_element_is_windowed_and_written_byte_for_byte(tmp_path: Path) -> No
     elem = ds._dict[0x7FE00010]
     assert elem.is_buffered and isinstance(elem.value, ElementWindow)
     assert elem.value.length == n
-    rec = process_file(_task(src, tmp_path / "out"), JobSpec(plan=StandInPlan()))
+    plan = real_plan(tmp_path, with_function=False)
+    assert 0x7FE00010 in plan.skip
+    rec = process_file(_task(src, tmp_path / "out"), JobSpec(plan=plan))
     assert rec["status"] == "written", rec
     out = pydicom.dcmread(rec["output"])
     assert out.PixelData == content
-    assert str(out.PatientName) == "ANON"
+    assert str(out.PatientName) == "ANON" and "PatientID" not in out
     copy = read_dataset(str(src))
     materialize(copy)
     assert copy.PixelData == content and not copy["PixelData"].is_buffered
+
+
+def test_only_values_the_plan_skips_stay_on_disk(tmp_path: Path) -> None:
+    """A big private OB value is read like a small one, so a values: rule sees it either way;
+    a plan that does not declare its skip list gets every value in memory."""
+    from deid.recipe import parse_recipe
+
+    engine = pytest.importorskip("deid.engine")
+    recipe = parse_recipe(
+        "FORMAT dicom\n%header\nBLANK values:names\n%values names\nSPLIT PatientName by=^\n"
+    )
+    plan = engine.compile_plan(recipe)
+    results = {}
+    for n in (4, DEFER_SIZE // 8 + 8):
+        ds = make_dataset(0, "1.2.826.0.1.3680043.8.498.78", patient="Doe^Jane")
+        ds.add_new(0x00090010, "LO", "ACME")
+        ds.add_new(0x00091001, "OB", b"Doe^Jane" * n)
+        src = write(ds, tmp_path / f"in{n}" / "a.dcm")
+        rec = process_file(_task(src, tmp_path / f"out{n}"), JobSpec(plan=plan))
+        assert rec["status"] == "written", rec
+        results[n] = pydicom.dcmread(rec["output"])[0x00091001].value
+        assert not read_dataset(str(src), window_tags=plan.skip)[0x00091001].is_buffered
+    assert all(not value for value in results.values()), results  # blanked, big or small
+    big = _big_pixel_file(tmp_path / "in" / "big.dcm", DEFER_SIZE + 2, b"\1" * (DEFER_SIZE + 2))
+    assert not read_dataset(str(big), window_tags=()).get_item(0x7FE00010).is_buffered
+    assert read_dataset(str(big)).get_item(0x7FE00010).is_buffered  # default: pixel tags
 
 
 def test_small_elements_are_read_normally(tmp_path: Path) -> None:
@@ -340,7 +364,9 @@ def test_file_over_the_size_limit_is_failed_with_reason(tmp_path: Path) -> None:
     assert "FileTooLargeError" in rec["reason"] and str(size - 1) in rec["reason"]
     assert not (tmp_path / "out").exists()
     assert Path(rec["quarantine"]).read_bytes() == src.read_bytes()  # streamed copy
-    rec = process_file(_task(src, tmp_path / "out2"), JobSpec(plan=StandInPlan(), max_file_size=None))
+    rec = process_file(
+        _task(src, tmp_path / "out2"), JobSpec(plan=StandInPlan(), max_file_size=None)
+    )
     assert rec["status"] == "written"
 
 
@@ -348,13 +374,8 @@ _RSS_CHILD = """
 import json, resource, sys
 from deid.runner import run
 
-class Plan:  # header-only, like a profile: the runner's own memory is what is measured
-    def apply(self, ds, context=None):
-        ds.PatientName = "ANON"
-        return []
-
 kw = {} if sys.argv[3] == "default" else {"max_file_size": sys.argv[3]}
-s = run(sys.argv[1], sys.argv[2], plan=Plan(), workers=1, progress=False,
+s = run(sys.argv[1], sys.argv[2], profile="basic", key="k" * 32, workers=1, progress=False,
         keep_records=True, **kw)
 print(json.dumps({"peak_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
                   "records": [[r["status"], r["reason"]] for r in s.records]}))

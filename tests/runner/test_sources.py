@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import os
+import stat as _stat
+import zipfile as _zipfile
 from pathlib import Path
 
 import pytest
 
-from deid.runner.sources import RunnerError, check_output_location, collect_tasks, is_url
+from deid.runner.sources import (
+    ArchiveExpander,
+    RunnerError,
+    check_output_location,
+    collect_tasks,
+    is_archive,
+    is_url,
+)
 
 
 def _touch(p: Path) -> Path:
@@ -93,11 +102,6 @@ def test_fsspec_memory_urls() -> None:
 
 # ---- .zip inputs --------------------------------------------------------------------------
 
-import stat as _stat  # noqa: E402
-import zipfile as _zipfile  # noqa: E402
-
-from deid.runner.sources import ArchiveExpander, is_archive  # noqa: E402
-
 
 def _zip(path: Path, members: dict[str, bytes], **infos: int) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -123,8 +127,12 @@ def test_zip_members_become_tasks_under_the_archive_name(tmp_path: Path) -> None
     try:
         tasks = collect_tasks([str(src)], str(tmp_path / "out"), archives=ex)
         by_rel = {t.relative: t for t in tasks}
-        assert sorted(by_rel) == ["plain.dcm", "sub/study/a/1.dcm", "sub/study/a/2.dcm",
-                                  "sub/study/notes.txt"]
+        assert sorted(by_rel) == [
+            "plain.dcm",
+            "sub/study/a/1.dcm",
+            "sub/study/a/2.dcm",
+            "sub/study/notes.txt",
+        ]
         t = by_rel["sub/study/a/1.dcm"]
         archive = str((src / "sub" / "study.zip").resolve())
         assert t.input == f"{archive}!/a/1.dcm"
@@ -136,7 +144,9 @@ def test_zip_members_become_tasks_under_the_archive_name(tmp_path: Path) -> None
         # the pattern filters members, not the archive itself
         only = collect_tasks([str(src)], str(tmp_path / "out"), "*.dcm", archives=ex)
         assert sorted(t.relative for t in only) == [
-            "plain.dcm", "sub/study/a/1.dcm", "sub/study/a/2.dcm"
+            "plain.dcm",
+            "sub/study/a/1.dcm",
+            "sub/study/a/2.dcm",
         ]
     finally:
         ex.cleanup()
@@ -184,7 +194,9 @@ def test_zip_size_caps(tmp_path: Path) -> None:
     try:
         tasks = {t.relative: t for t in collect_tasks([str(src)], str(tmp_path / "o"), archives=ex)}
         assert "per-file limit of 1000 bytes" in tasks["big/a.dcm"].error
-        assert tasks["big/b.dcm"].error is None and Path(tasks["big/b.dcm"].path).stat().st_size == 10
+        assert (
+            tasks["big/b.dcm"].error is None and Path(tasks["big/b.dcm"].path).stat().st_size == 10
+        )
     finally:
         ex.cleanup()
     ex = ArchiveExpander(max_total=4000)
