@@ -99,8 +99,11 @@ def profile(paths: list[Path], out_dir: Path, output: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="deid PS3.15 profile benchmark")
     parser.add_argument("--count", type=int, default=300, help="number of files (default 300)")
-    parser.add_argument("--corpus", default=os.path.join(tempfile.gettempdir(), "deid_corpus"),
-                        help="corpus folder (generated if missing)")
+    parser.add_argument(
+        "--corpus",
+        default=os.path.join(tempfile.gettempdir(), "deid_corpus"),
+        help="corpus folder (generated if missing)",
+    )
     parser.add_argument("--size", type=int, default=512, help="rows/columns (default 512)")
     parser.add_argument("--profile", metavar="FILE", help="also write a cProfile of the apply")
     args = parser.parse_args(argv)
@@ -117,8 +120,10 @@ def main(argv: list[str] | None = None) -> int:
     for name in VARIANTS:
         t = totals[name]
         cpu_ratio = totals[f"{name}_cpu"] / totals["bare_cpu"]
-        print(f"{name:28s}: {t:8.3f} s  ({1000 * t / n:.3f} ms/file)  ratio {t / bare:.3f}  "
-              f"(+{1000 * (t - bare) / n:.3f} ms/file; target <= 1.3); CPU ratio {cpu_ratio:.3f}")
+        print(
+            f"{name:28s}: {t:8.3f} s  ({1000 * t / n:.3f} ms/file)  ratio {t / bare:.3f}  "
+            f"(+{1000 * (t - bare) / n:.3f} ms/file; target <= 1.3); CPU ratio {cpu_ratio:.3f}"
+        )
     return 0
 
 

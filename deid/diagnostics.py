@@ -22,8 +22,8 @@ help: did you mean 'REPLACE'?
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 from deid.recipe.ast import Span
 

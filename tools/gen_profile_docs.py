@@ -106,6 +106,39 @@ def build() -> str:
                 text += " → " + _rule_text(other.action, other.function)
             cells.append(text)
         lines.append("| " + " | ".join(cells) + " |")
+    from deid.profiles.compose import policy_rules
+
+    lines += [
+        "",
+        "## Attributes not in Table E.1-1 (deid policy)",
+        "",
+        (
+            "Applied after the table's rows (see [profiles](index.md)); option cells as above."
+        ),
+        "",
+        "| Tag | Name | Basic | deid (Basic) | " + " | ".join(SHORT[c] for c in columns) + " |",
+        "|" + "---|" * len(header),
+    ]
+    base_policy = policy_rules((), table=table)
+    per_option_policy = {opt: policy_rules((opt,), table=table) for opt in columns}
+    for i, rule in enumerate(base_policy):
+        row = rule.row
+        cells = [
+            f"`{row.tag_text}`",
+            _cell(row.name),
+            f"`{row.basic}`",
+            _rule_text(rule.action, rule.function),
+        ]
+        for opt in columns:
+            other = per_option_policy[opt][i]
+            if opt not in row.options:
+                cells.append("")
+                continue
+            text = f"`{row.options[opt]}`"
+            if (other.action, other.function) != (rule.action, rule.function):
+                text += " → " + _rule_text(other.action, other.function)
+            cells.append(text)
+        lines.append("| " + " | ".join(cells) + " |")
     lines += [
         "",
         "## Table E.3.10-1: safe private attributes",

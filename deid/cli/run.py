@@ -77,7 +77,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         dest="expand_zip",
         action="store_false",
         help="do not expand .zip inputs (by default each is expanded into a temporary folder "
-        "and written under OUTPUT/<archive name>/)",
+        "and written under OUTPUT/<archive name without .zip>/)",
     )
     release.add_argument(
         "--max-archive-size",

@@ -37,12 +37,12 @@ from deid.engine.jitter import parse_days, shift_value
 from deid.errors import DeidError
 
 __all__ = [
-    "FunctionArgumentError",
-    "check_arguments",
-    "check_uid_prefix",
     "BUILTINS",
+    "FunctionArgumentError",
     "FunctionSpec",
     "basic_uuid",
+    "check_arguments",
+    "check_uid_prefix",
     "dicom_uuid",
     "get_function",
     "jitter",

@@ -306,6 +306,8 @@ class Plan:
         self._remove_always = frozenset(
             a.index for a in self.actions if a.action == "REMOVE" and a.value is None
         )
+        # an unconditional BLANK empties a sequence: nothing inside it reaches the output
+        self._blank_always = frozenset(a.index for a in self.actions if a.action == "BLANK")
         self._memo: dict[ElementKey, tuple[int, ...]] = {}
         self._constants: dict[tuple[int, str, int], tuple[Any, str, Any]] = {}
 
@@ -477,6 +479,7 @@ class _Run:
         memo_get = plan._memo.get
         needs_vr = plan._needs_vr
         can_prune, remove_always, rj = plan._can_prune, plan._remove_always, plan._rj
+        blank_always = plan._blank_always
 
         meta = getattr(ds, "file_meta", None)
         tops: list[tuple[Dataset, bool]] = [(ds, False)]
@@ -561,9 +564,11 @@ class _Run:
                     entries.append(entry)
                     if top:
                         top_present[tag] = entry
-                if sq and can_prune and any(x in remove_always for x in sels) \
-                        and not any(x in rj for x in sels):
-                    sq = False  # removed for certain: no need to look inside
+                if sq and can_prune and (
+                    any(x in remove_always for x in sels) and not any(x in rj for x in sels)
+                    or any(x in blank_always for x in sels)
+                ):
+                    sq = False  # removed or emptied for certain: no need to look inside
                 if (
                     sq
                     and scan_ok

@@ -29,16 +29,16 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from typing import Any, NamedTuple
 
+from pydicom import config as _config
 from pydicom.datadict import (
-    dictionary_VR,
     dictionary_description,
     dictionary_has_tag,
+    dictionary_VR,
     keyword_dict,
     keyword_for_tag,
     private_dictionary_description,
     repeater_has_tag,
 )
-from pydicom import config as _config
 from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.tag import Tag
@@ -48,13 +48,13 @@ __all__ = [
     "DEFAULT_SKIP_TAGS",
     "Field",
     "FieldItem",
+    "LightElement",
     "child_name",
     "child_uid",
     "element_name",
     "is_private",
     "is_sequence",
     "iter_fields",
-    "LightElement",
     "keyword_of",
     "light_element",
     "private_creator",
@@ -414,7 +414,7 @@ class LightElement:
         return keyword_of(int(self.tag))
 
     @property
-    def VM(self) -> int:  # noqa: N802 - pydicom's name
+    def VM(self) -> int:
         """Value multiplicity."""
         if self.value is None or self.value == "":
             return 0

@@ -364,7 +364,8 @@ def explain_rules(
     recipes: Sequence[Recipe] | Recipe | None = None,
     edition: str = DEFAULT_EDITION,
 ) -> list[ExplainRow]:
-    """The effective rules, one row per table row (plus site-recipe rules on top).
+    """The effective rules, one row per table row, then deid's rules for attributes the table
+    does not list (:func:`deid.profiles.compose.policy_rules`), plus site-recipe rules on top.
 
     ``action`` is ``keep``, ``REMOVE``, ``BLANK`` or ``REPLACE <function>``; ``why`` cites the
     code and the option; ``source`` is ``PS3.15 <edition> Table E.1-1:<row>`` or the recipe line.
@@ -398,6 +399,16 @@ def explain_rules(
         )
         if row.kind == "tag" and row.tag is not None:
             index[row.tag] = len(out) - 1
+    from deid.profiles.compose import POLICY_SOURCE, policy_rules
+
+    for rule in policy_rules(normalize_options(options), table=table):
+        action = "keep" if rule.action is None else rule.action
+        if rule.function:
+            action += f" {rule.function}"
+        out.append(
+            ExplainRow(rule.row.tag_text, "", rule.row.name, action, rule.why,
+                       f"{POLICY_SOURCE}:{rule.row.line}")
+        )
     if recipes is not None:
         site = [recipes] if isinstance(recipes, Recipe) else list(recipes)
         for recipe in site:

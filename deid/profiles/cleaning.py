@@ -27,8 +27,8 @@ from typing import Any
 
 __all__ = [
     "DUMMY_BY_VR",
-    "ascii_spellings",
     "IDENTIFYING_KEYWORDS",
+    "ascii_spellings",
     "dummy_value",
     "identifying_terms",
     "mask_terms",

@@ -52,6 +52,7 @@ __all__ = [
     "FUNCTION_NAMES",
     "KEYED_IDENTITY",
     "PROFILES",
+    "UNKNOWN_PUBLIC_PATTERN",
     "EffectiveRule",
     "effective_code",
     "effective_rules",
@@ -59,7 +60,6 @@ __all__ = [
     "policy_rules",
     "private_mask_exprs",
     "rules_to_recipe",
-    "UNKNOWN_PUBLIC_PATTERN",
 ]
 
 #: Profile names accepted by :func:`effective_rules` (aliases -> canonical).
@@ -239,6 +239,8 @@ def _policy(row: Row, code: str, source: str) -> tuple[str | None, str | None, s
                 f"{label}: private attributes removed unless known safe (with their creator)",
             )
         return "REMOVE", None, f"{label}: all private attributes removed"
+    if row.kind == "unknown_public":
+        return "REMOVE", None, f"{label}: a public attribute no dictionary defines may hold anything"
     if code == "K":
         what = "kept; items processed recursively" if is_sq else "kept"
         return None, None, f"{label}: {what}"
@@ -293,8 +295,6 @@ def _policy(row: Row, code: str, source: str) -> tuple[str | None, str | None, s
             "ps315_clean_text",
             f"{label}: kept after masking identifying values of the same dataset",
         )
-    if code == "X?" and row.kind == "unknown_public":
-        return "REMOVE", None, f"{label}: a public attribute no dictionary defines may hold anything"
     raise ProfileError(f"PS3.15 row {row.tag_text} {row.name}: unknown action code {code!r}")
 
 
@@ -360,7 +360,7 @@ def _policy_rows(table: Table) -> tuple[Row, ...]:
             tag=None,
             mask=None,
             name="Public attributes unknown to the data dictionary",
-            basic="X?",
+            basic="X",
             options={},
             in_std_comp_iod=None,
             options_source="deid",

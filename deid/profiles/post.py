@@ -35,8 +35,8 @@ from typing import Any
 from pydicom import config as _config
 from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.tag import BaseTag
 from pydicom.sequence import Sequence as DicomSequence
+from pydicom.tag import BaseTag
 
 from deid.profiles.table import DEFAULT_EDITION, Table, load_table
 

@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 from deid.diagnostics import Diagnostic, suggest
-from deid.recipe.ast import ACTIONS, VALUE_FILTERS, Action, FieldExpr, Recipe, Span, Value
+from deid.recipe.ast import ACTIONS, FILTERS, VALUE_FILTERS, Action, FieldExpr, Recipe, Span, Value
 
 __all__ = [
     "BUILTIN_FUNCTIONS",
@@ -390,8 +390,6 @@ class _Checker:
         return self.diags
 
     def criterion(self, filt: str, field: str, value: str | None, span: Span) -> None:
-        from deid.recipe.ast import FILTERS
-
         if filt not in FILTERS:
             self.err("E117", f"unknown filter '{filt}'", span)
         if not _CRIT_TAG_RE.fullmatch(field):

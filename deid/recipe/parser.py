@@ -1,9 +1,11 @@
 """Parse recipe text into a checked :class:`~deid.recipe.ast.Recipe`.
 
-Pipeline: Lark (``grammar.lark``, LALR) → :mod:`~deid.recipe.transformer` (shape) → section
-assembly (this module: which line belongs where) → :mod:`~deid.recipe.checks` (meaning). Every
-problem is collected; errors raise :class:`~deid.errors.RecipeError` at the end, warnings are
-returned by :func:`parse_recipe_with_diagnostics`.
+Pipeline: Lark (``grammar.lark``, LALR; tables prebuilt by :mod:`deid.recipe.tables`) →
+:mod:`~deid.recipe.transformer` (shape) → section assembly (this module: which line belongs
+where) → :mod:`~deid.recipe.checks` (meaning). A recipe is read as runs of lines; when a line
+cannot be read, the recipe is read again one line at a time so that every broken line is
+reported. Every problem is collected; errors raise :class:`~deid.errors.RecipeError` at the
+end, warnings are returned by :func:`parse_recipe_with_diagnostics`.
 
 Examples
 --------
@@ -26,7 +28,7 @@ from importlib import resources
 from pathlib import Path
 from typing import NamedTuple
 
-from lark import Lark, Token
+from lark import Lark
 from lark.exceptions import LarkError, UnexpectedInput
 
 from deid.diagnostics import Diagnostic, suggest
@@ -352,7 +354,7 @@ class _OpenLabel:
 class _LazySpan:
     """The span of a line's remainder (up to ``n`` characters), made only when reported."""
 
-    __slots__ = ("assembler", "node", "n")
+    __slots__ = ("assembler", "n", "node")
 
     def __init__(self, assembler: _Assembler, node: LineNode, n: int) -> None:
         self.assembler, self.node, self.n = assembler, node, n
@@ -372,7 +374,9 @@ class _CriteriaProblem(NamedTuple):
 
 
 #: leading operator, inner operators, (filter, field, value, start, end) per criterion
-_CriteriaParts = tuple["str | None", tuple[str, ...], tuple[tuple[str, str, "str | None", int, int], ...]]
+_CriteriaParts = tuple[
+    "str | None", tuple[str, ...], tuple[tuple[str, str, "str | None", int, int], ...]
+]
 _PreparedCriteria = "_CriteriaParts | _CriteriaProblem"
 
 
@@ -786,10 +790,16 @@ class _Assembler:
             return
         leading, ops, parts = prepared
         file, line, col = self.file, node.line, node.col
-        crits = tuple(
-            Criterion(name, field, value, Span(file, line, col + start, line, col + end))
-            for name, field, value, start, end in parts
-        )
+        if len(parts) == 1:  # the usual line: one criterion
+            name, field, value, start, end = parts[0]
+            crits: tuple[Criterion, ...] = (
+                Criterion(name, field, value, Span(file, line, col + start, line, col + end)),
+            )
+        else:
+            crits = tuple(
+                Criterion(name, field, value, Span(file, line, col + start, line, col + end))
+                for name, field, value, start, end in parts
+            )
         self.label.lines.append(CriteriaLine(leading, crits, ops, node.span))
 
     def on_unknown(self, node: LineNode) -> None:

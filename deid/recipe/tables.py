@@ -124,9 +124,7 @@ def tables_are_current(text: str | None = None) -> bool:
     """
     stamps = _stamps()
     return (
-        stamps is not None
-        and stamps[0] == grammar_sha256(text)
-        and stamps[1] == lark.__version__
+        stamps is not None and stamps[0] == grammar_sha256(text) and stamps[1] == lark.__version__
     )
 
 

@@ -106,7 +106,7 @@ class LineNode:
     (the value right-stripped). Pieces are shared between lines with the same text.
     """
 
-    __slots__ = ("kind", "line", "col", "span", "head", "field", "rest", "criteria")
+    __slots__ = ("col", "criteria", "field", "head", "kind", "line", "rest", "span")
 
     def __init__(
         self,
@@ -142,14 +142,16 @@ class LineNode:
     __hash__ = None  # type: ignore[assignment]
 
 
-#: Display name of the source being parsed by the inline (tree-less) transformer.
+#: Display name of the source, for a :class:`RecipeTransformer` made without one.
 CURRENT_FILE: ContextVar[str] = ContextVar("deid_recipe_file", default="<string>")
 
 
 _FILTERS_RE = r"(?i:contains|notcontains|equals|notequals|missing|present|empty)"
 # where one criterion of a (valid) criteria line ends and the next, with its operator, begins:
 # the look-ahead CRITERION uses to end a value
-_BOUNDARY_RE = re.compile(r"[ \t]*(?=(?:\|\||\+)[ \t]*" + _FILTERS_RE + r"(?:[ \t]|$))", re.M)
+_BOUNDARY_RE = re.compile(
+    r"[ \t]*(?=(?:\|\||\+)[ \t]*" + _FILTERS_RE + r"(?:[ \t]|$))", re.MULTILINE
+)
 _CRITERION_RE = re.compile(
     r"(?:(\|\||\+)[ \t]*)?(\S+)(?:[ \t]+([^\s|+#]+)(?:[ \t]+(.*))?)?", re.DOTALL
 )
@@ -158,9 +160,6 @@ _NOT_CRITERIA_RE = re.compile(
     r"LABEL(?=[ \t\r\n]|$)|(?i:coordinates|keepcoordinates|ctpcoordinates|ctpkeepcoordinates)"
     r"(?=[ \t\r\n]|$)"
 )
-# between two lines of a run: the end of a line, blank and comment-only lines, indentation
-# (``_GAP`` in the grammar)
-_GAP = r"[ \t\f]*(?:#[^\r\n]*)?\r?\n(?:[ \t\f]*(?:#[^\r\n]*)?\r?\n)*[ \t\f]*"
 
 
 @lru_cache(maxsize=1)
@@ -340,8 +339,16 @@ def _line_shape(kind: str, text: str) -> _Shape:
 class RecipeTransformer(Transformer[Token, Any]):
     """Shape a ``recipe`` (runs of lines) or ``line`` tree into a list of :class:`LineNode`.
 
-    With ``file=None`` the display name is read from :data:`CURRENT_FILE` at each run, which
-    lets one instance run inline inside the LALR parser (no parse tree is built).
+    With ``file=None`` the display name is read from :data:`CURRENT_FILE` at each run, so one
+    instance can serve several sources.
+
+    Examples
+    --------
+    >>> from deid.recipe.parser import get_parser
+    >>> text = "FORMAT dicom\\n%header\\nREMOVE PatientName\\n"
+    >>> tree = get_parser().parse(text, start="recipe")
+    >>> [(n.kind, n.line, n.head[0]) for n in RecipeTransformer("r.dicom").transform(tree)]
+    [('format', 1, 'FORMAT'), ('section', 2, '%header'), ('action', 3, 'REMOVE')]
     """
 
     def __init__(self, file: str | None = None) -> None:

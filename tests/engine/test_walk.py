@@ -115,5 +115,5 @@ def test_light_element_reads_ascii_text_and_leaves_the_rest() -> None:
     stand_in = light_element(back, 0x00100020, stand_in=True)
     assert isinstance(stand_in, LightElement)
     assert (stand_in.keyword, stand_in.VM, stand_in.value) == ("PatientID", 1, "PID123")
-    back.PatientID  # decoded now
+    assert back.PatientID == "PID123"  # decoded now
     assert light_element(back, 0x00100020) is None

@@ -152,17 +152,17 @@ def test_prepare_is_cached_per_dataset():
 
 
 # --------------------------------------------------------------------------- VR validity
-import glob as _glob  # noqa: E402
-import importlib.util as _ilu  # noqa: E402
-import io as _io  # noqa: E402
-import os as _os  # noqa: E402
-import sys as _sys  # noqa: E402
-from pathlib import Path as _Path  # noqa: E402
+import glob as _glob
+import importlib.util as _ilu
+import io as _io
+import os as _os
+import sys as _sys
+from pathlib import Path as _Path
 
-import pydicom as _pydicom  # noqa: E402
-import pytest as _pytest  # noqa: E402
-from pydicom import config as _config  # noqa: E402
-from pydicom.valuerep import validate_value as _validate  # noqa: E402
+import pydicom as _pydicom
+import pytest as _pytest
+from pydicom import config as _config
+from pydicom.valuerep import validate_value as _validate
 
 _ROOT = _Path(__file__).resolve().parents[2]
 _ALL_OPTIONS = [

@@ -111,7 +111,7 @@ def _round_trip(name, options):
     return syntax, ds, pydicom.dcmread(io.BytesIO(buf.getvalue()))
 
 
-import pytest  # noqa: E402
+import pytest
 
 
 @pytest.mark.parametrize(

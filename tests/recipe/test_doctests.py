@@ -14,6 +14,7 @@ MODULES = [
     "deid.recipe.checks",
     "deid.recipe.compat",
     "deid.recipe.format",
+    "deid.recipe.tables",
     "deid.config",
     "deid.config.utils",
     "deid.config.standards",

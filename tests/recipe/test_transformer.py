@@ -182,7 +182,7 @@ CORNERS = [
     "FORMAT\r",
     "%",
     "%header#c",
-    "SPLIT PatientID by=\"^\";minlength=4",
+    'SPLIT PatientID by="^";minlength=4',
     "FIELD",
     "REMOVEX y",
     "Contains Modality CT",
@@ -250,4 +250,10 @@ def test_split_criteria_keeps_operators_inside_values() -> None:
     assert [p[3] and p[3][0] for p in parts] == ["SOMATOM AS+", None]
     assert parts[1][0] == ("||", 43) and parts[1][1] == ("missing", 46)
     op, filt, fld, val = split_criterion(Token("CRITERION", "+ contains Modality CT ", 0, 1, 5))
-    assert (str(op), str(filt), str(fld), str(val), val.column) == ("+", "contains", "Modality", "CT", 25)
+    assert (str(op), str(filt), str(fld), str(val), val.column) == (
+        "+",
+        "contains",
+        "Modality",
+        "CT",
+        25,
+    )
