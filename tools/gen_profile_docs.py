@@ -13,9 +13,12 @@ Usage::
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _checked_output import write_or_check
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "pages" / "profiles" / "table.md"
@@ -45,6 +48,33 @@ def _rule_text(action: str | None, function: str | None) -> str:
     if function:
         return f"{action} {function}"
     return action
+
+
+def _rule_rows(
+    base: list[Any], per_option: dict[str, list[Any]], columns: list[str], marks: dict[str, str]
+) -> list[str]:
+    """Table lines: one per rule of ``base``, with the option's code (and the rule it leads to,
+    when that differs) per option column; ``marks`` flags rows by their options source."""
+    out = []
+    for i, rule in enumerate(base):
+        row = rule.row
+        cells = [
+            f"`{row.tag_text}`",
+            _cell(row.name) + marks.get(row.options_source, ""),
+            f"`{row.basic}`",
+            _rule_text(rule.action, rule.function),
+        ]
+        for opt in columns:
+            other = per_option[opt][i]
+            if opt not in row.options:
+                cells.append("")
+                continue
+            text = f"`{row.options[opt]}`"
+            if (other.action, other.function) != (rule.action, rule.function):
+                text += " → " + _rule_text(other.action, other.function)
+            cells.append(text)
+        out.append("| " + " | ".join(cells) + " |")
+    return out
 
 
 def build() -> str:
@@ -83,62 +113,22 @@ def build() -> str:
     header = ["Tag", "Name", "Basic", "deid (Basic)"] + [SHORT[c] for c in columns]
     lines.append("| " + " | ".join(header) + " |")
     lines.append("|" + "---|" * len(header))
-    for i, rule in enumerate(base):
-        row = rule.row
-        mark = ""
-        if row.options_source == "none":
-            mark = " †"
-        elif row.options_source == "inferred":
-            mark = " ‡"
-        cells = [
-            f"`{row.tag_text}`",
-            _cell(row.name) + mark,
-            f"`{row.basic}`",
-            _rule_text(rule.action, rule.function),
-        ]
-        for opt in columns:
-            other = per_option[opt][i]
-            if opt not in row.options:
-                cells.append("")
-                continue
-            text = f"`{row.options[opt]}`"
-            if (other.action, other.function) != (rule.action, rule.function):
-                text += " → " + _rule_text(other.action, other.function)
-            cells.append(text)
-        lines.append("| " + " | ".join(cells) + " |")
+    marks = {"none": " †", "inferred": " ‡"}
+    lines += _rule_rows(base, per_option, columns, marks)
     from deid.profiles.compose import policy_rules
 
     lines += [
         "",
         "## Attributes not in Table E.1-1 (deid policy)",
         "",
-        (
-            "Applied after the table's rows (see [profiles](index.md)); option cells as above."
-        ),
+        ("Applied after the table's rows (see [profiles](index.md)); option cells as above."),
         "",
         "| Tag | Name | Basic | deid (Basic) | " + " | ".join(SHORT[c] for c in columns) + " |",
         "|" + "---|" * len(header),
     ]
     base_policy = policy_rules((), table=table)
     per_option_policy = {opt: policy_rules((opt,), table=table) for opt in columns}
-    for i, rule in enumerate(base_policy):
-        row = rule.row
-        cells = [
-            f"`{row.tag_text}`",
-            _cell(row.name),
-            f"`{row.basic}`",
-            _rule_text(rule.action, rule.function),
-        ]
-        for opt in columns:
-            other = per_option_policy[opt][i]
-            if opt not in row.options:
-                cells.append("")
-                continue
-            text = f"`{row.options[opt]}`"
-            if (other.action, other.function) != (rule.action, rule.function):
-                text += " → " + _rule_text(other.action, other.function)
-            cells.append(text)
-        lines.append("| " + " | ".join(cells) + " |")
+    lines += _rule_rows(base_policy, per_option_policy, columns, {})
     lines += [
         "",
         "## Table E.3.10-1: safe private attributes",
@@ -178,24 +168,8 @@ def build() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="verify the committed page")
-    parser.add_argument(
-        "--output", type=Path, default=OUT, help="where to write (default: %(default)s)"
-    )
-    args = parser.parse_args(argv)
-    text = build()
-    if args.check:
-        current = args.output.read_text(encoding="utf-8") if args.output.exists() else None
-        if current != text:
-            print(f"{args.output} is out of date; run tools/gen_profile_docs.py", file=sys.stderr)
-            return 1
-        print(f"{args.output} is up to date")
-        return 0
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(text, encoding="utf-8")
-    print(f"wrote {args.output}")
-    return 0
+    """Write the output, or with ``--check`` verify it (exit status 1 when stale)."""
+    return write_or_check(argv, __doc__.splitlines()[0], build, OUT, "tools/gen_profile_docs.py")
 
 
 if __name__ == "__main__":

@@ -28,13 +28,15 @@ Usage::
 
 from __future__ import annotations
 
-import argparse
 import ast
 import hashlib
 import json
 import re
 import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _checked_output import write_or_check
 
 ROOT = Path(__file__).resolve().parent.parent
 VENDOR = ROOT / "tools" / "vendor"
@@ -381,23 +383,8 @@ def build() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="verify the committed file")
-    parser.add_argument(
-        "--output", type=Path, default=OUT, help="where to write (default: %(default)s)"
-    )
-    args = parser.parse_args(argv)
-    text = build()
-    if args.check:
-        current = args.output.read_text(encoding="utf-8") if args.output.exists() else None
-        if current != text:
-            print(f"{args.output} is out of date; run tools/generate_ps315.py", file=sys.stderr)
-            return 1
-        print(f"{args.output} is up to date")
-        return 0
-    args.output.write_text(text, encoding="utf-8")
-    print(f"wrote {args.output}")
-    return 0
+    """Write the output, or with ``--check`` verify it (exit status 1 when stale)."""
+    return write_or_check(argv, __doc__.splitlines()[0], build, OUT, "tools/generate_ps315.py")
 
 
 if __name__ == "__main__":

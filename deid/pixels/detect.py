@@ -33,10 +33,18 @@ from typing import Any
 from pydicom.dataset import Dataset
 
 from deid.pixels.criteria import FilterError, apply_filter, evaluate_group
-from deid.pixels.regions import Region, RegionError, parse_spec
+from deid.pixels.regions import Region, RegionError, regions_from_coordinates
 from deid.recipe.ast import NOVALUE_FILTERS, Coordinate, FilterGroup, Label, Recipe, Span
 
-__all__ = ["Detection", "Match", "as_filter_groups", "detect", "extract_coordinates"]
+__all__ = [
+    "SUSPECT_KEYWORDS",
+    "Detection",
+    "Match",
+    "as_filter_groups",
+    "detect",
+    "extract_coordinates",
+    "header_state",
+]
 
 _REGION_FIELDS = (
     "RegionLocationMinX0",
@@ -126,12 +134,50 @@ class Match:
     span: Span = field(compare=False)
 
 
+#: Header attributes that mark an image as suspect; :func:`detect` records their values so that
+#: the pixel step judges the image by its *input* header, whatever the header rules did since.
+SUSPECT_KEYWORDS = ("BurnedInAnnotation", "Modality", "ImageType")
+
+
+def header_state(ds: Dataset) -> tuple[tuple[str, Any], ...]:
+    """The values of :data:`SUSPECT_KEYWORDS` in ``ds`` (absent ones left out), as text.
+
+    Examples
+    --------
+    >>> from pydicom import Dataset
+    >>> ds = Dataset(); ds.BurnedInAnnotation = "YES"; ds.ImageType = ["DERIVED", "SECONDARY"]
+    >>> header_state(ds)
+    (('BurnedInAnnotation', 'YES'), ('ImageType', ('DERIVED', 'SECONDARY')))
+    """
+    out: list[tuple[str, Any]] = []
+    for keyword in SUSPECT_KEYWORDS:
+        value = ds.get(keyword)
+        if value is None:
+            continue
+        if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+            out.append((keyword, str(value)))
+        else:
+            out.append((keyword, tuple(str(v) for v in value)))
+    return tuple(out)
+
+
 @dataclass(frozen=True)
 class Detection:
-    """The result of :func:`detect` on one image."""
+    """The result of :func:`detect` on one image.
+
+    Attributes
+    ----------
+    matches : tuple of Match
+        The matching LABELs, in recipe order.
+    has_filters : bool
+        Whether any ``%filter`` group was evaluated.
+    header : tuple of (str, value) pairs or None
+        :func:`header_state` of the header the filters read (None for a hand-made Detection).
+    """
 
     matches: tuple[Match, ...] = ()
     has_filters: bool = True
+    header: tuple[tuple[str, Any], ...] | None = None
 
     @property
     def flagged(self) -> bool:
@@ -200,15 +246,6 @@ def _coordinate_entry(ds: Dataset, coord: Coordinate, where: str) -> list[Any]:
     if coord.kind == "box" and coord.box is not None and len(coord.box) == 4:
         return [mask, ",".join(str(int(v)) for v in coord.box)]
     raise RegionError(f"{where}cannot read coordinates {coord.keyword} {coord.text!r}")
-
-
-def _label_regions(entries: list[list[Any]], source: str) -> tuple[Region, ...]:
-    regions = []
-    for mask, spec in entries:
-        specs = spec if isinstance(spec, list) else [spec]
-        for one in specs:
-            regions.append(parse_spec(one, keep=bool(mask), source=source))
-    return tuple(regions)
 
 
 def _evaluate_label(ds: Dataset, label: Label) -> tuple[bool | None, str | None]:
@@ -283,13 +320,13 @@ def detect(ds: Dataset, recipe_or_filters: Any) -> Detection:
             entries = [_coordinate_entry(ds, c, where) for c in label.coordinates]
             source = f"{where}%filter {group.name} LABEL {label.name}".strip()
             try:
-                regions = _label_regions(entries, source)
+                regions = regions_from_coordinates(entries, source)
             except RegionError as exc:
                 raise RegionError(f"{where}LABEL {label.name!r}: {exc}") from exc
             matches.append(
                 Match(group.name, label.name, reason or "", entries, regions, label.span)
             )
-    return Detection(tuple(matches), has_filters=bool(groups))
+    return Detection(tuple(matches), has_filters=bool(groups), header=header_state(ds))
 
 
 def detect_many(datasets: Sequence[Dataset], recipe_or_filters: Any) -> list[Detection]:

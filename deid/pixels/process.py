@@ -28,7 +28,7 @@ from pydicom.dataset import Dataset
 
 from deid.errors import DeidError
 from deid.pixels.clean import CleanResult, clean_dataset, touched_frames
-from deid.pixels.detect import Detection, detect
+from deid.pixels.detect import Detection, detect, header_state
 from deid.pixels.locations import PIILocation, PIILocationList
 from deid.pixels.regions import Region
 
@@ -129,23 +129,46 @@ class PixelOutcome:
         return out
 
 
-def _suspect_reason(ds: Dataset, options: PixelOptions) -> str | None:
-    burned = str(ds.get("BurnedInAnnotation") or "").strip().upper()
+def _suspect_in(state: dict[str, Any], options: PixelOptions) -> str | None:
+    """Why a header state (see :func:`deid.pixels.detect.header_state`) marks the image suspect."""
+    burned = str(state.get("BurnedInAnnotation") or "").strip().upper()
     if burned == "YES":
         return "(0028,0301) BurnedInAnnotation is YES"
-    modality = str(ds.get("Modality") or "").strip().upper()
+    modality = str(state.get("Modality") or "").strip().upper()
     if modality and modality in {m.upper() for m in options.suspect_modalities}:
         return f"(0008,0060) Modality {modality} is marked suspect"
-    image_type = ds.get("ImageType")
+    image_type = state.get("ImageType")
     if options.suspect_image_types and image_type is not None:
         values = [image_type] if isinstance(image_type, str) else list(image_type)
         wanted = {t.strip().upper() for t in options.suspect_image_types}
         hit = next((str(v) for v in values if str(v).strip().upper() in wanted), None)
         if hit is not None:
             return f"(0008,0008) ImageType {hit} is marked suspect"
+    return None
+
+
+def _suspect_reason(ds: Dataset, detection: Detection, options: PixelOptions) -> str | None:
+    """Why the image must be cleaned or refused: its input header (as the detection saw it,
+    before the header rules ran) or its current header says so, or the caller's test does."""
+    states = [header_state(ds)]
+    if detection.header is not None:
+        states.insert(0, detection.header)
+    for state in states:
+        reason = _suspect_in(dict(state), options)
+        if reason is not None:
+            return reason
     if options.suspect is not None and options.suspect(ds):
         return "the image is marked suspect by the caller"
     return None
+
+
+def _restore_burned_in(ds: Dataset, detection: Detection) -> None:
+    """Undo a BurnedInAnnotation NO that no cleaning earned: put back the input header's YES."""
+    original = dict(detection.header or ())
+    if str(original.get("BurnedInAnnotation") or "").strip().upper() != "YES":
+        return
+    if str(ds.get("BurnedInAnnotation") or "").strip().upper() != "YES":
+        ds.BurnedInAnnotation = "YES"
 
 
 def process_pixels(
@@ -192,12 +215,28 @@ def process_pixels(
     if locations is not None and not isinstance(locations, PIILocationList):
         locations = PIILocationList(locations)
     matched_locations = tuple(locations.get_locations(ds)) if locations is not None else ()
-    regions = detection.regions + tuple(r for loc in matched_locations for r in loc.regions())
-    base = {"regions": regions, "detection": detection, "locations": matched_locations}
+    outcome = _decide(ds, detection, matched_locations, options)
+    if outcome.status != "cleaned":
+        _restore_burned_in(ds, detection)
+    return outcome
 
+
+def _decide(
+    ds: Dataset,
+    detection: Detection,
+    matched_locations: tuple[PIILocation, ...],
+    options: PixelOptions,
+) -> PixelOutcome:
+    """The body of :func:`process_pixels`: reject, leave untouched, or mask in place."""
+    regions = detection.regions + tuple(r for loc in matched_locations for r in loc.regions())
+    base: dict[str, Any] = {
+        "regions": regions,
+        "detection": detection,
+        "locations": matched_locations,
+    }
     if "PixelData" not in ds:
         floats = [k for k in ("FloatPixelData", "DoubleFloatPixelData") if k in ds]
-        if floats and (regions or _suspect_reason(ds, options)):
+        if floats and (regions or _suspect_reason(ds, detection, options)):
             return PixelOutcome(
                 "rejected", f"{floats[0]} cannot be cleaned (only Pixel Data is supported)", **base
             )
@@ -207,11 +246,8 @@ def process_pixels(
     except DeidError as exc:
         return PixelOutcome("rejected", str(exc), **base)
     if not touched:
-        blacklisted = [
-            m
-            for m in detection.matches
-            if m.group.lower() in {g.lower() for g in options.reject_groups}
-        ]
+        rejecting = {g.lower() for g in options.reject_groups}
+        blacklisted = [m for m in detection.matches if m.group.lower() in rejecting]
         if blacklisted:
             names = ", ".join(repr(m.label) for m in blacklisted)
             return PixelOutcome(
@@ -219,7 +255,7 @@ def process_pixels(
                 f"matches %filter blacklist LABEL {names} and no rule blanks any pixel",
                 **base,
             )
-        suspect = _suspect_reason(ds, options)
+        suspect = _suspect_reason(ds, detection, options)
         if suspect and options.reject_uncovered:
             return PixelOutcome(
                 "rejected",

@@ -19,12 +19,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from deid.errors import DeidError
 
-__all__ = ["Region", "RegionError", "frame_mask", "parse_spec", "removal_mask"]
+__all__ = [
+    "Region",
+    "RegionError",
+    "frame_mask",
+    "parse_spec",
+    "regions_from_coordinates",
+    "removal_mask",
+]
 
 
 class RegionError(DeidError, ValueError):
@@ -124,6 +132,25 @@ def parse_spec(spec: str, *, keep: bool = False, source: str = "") -> Region:
     except ValueError as exc:
         raise RegionError(f"coordinates {text!r}{where}: not four integers") from exc
     return Region(x0, y0, x1, y1, keep=keep, source=source)
+
+
+def regions_from_coordinates(entries: Iterable[Sequence[Any]], source: str = "") -> tuple[Region, ...]:
+    """Read upstream's ``[[mask, spec], ...]`` coordinate list into regions, in order.
+
+    ``mask`` is 0 (remove) or 1 (keep); ``spec`` is ``all``, ``x0,y0,x1,y1`` or a list of those
+    (a ``from:`` coordinate read from the image).
+
+    Examples
+    --------
+    >>> [r.spec() for r in regions_from_coordinates([[0, "all"], [1, ["0,0,2,2", "4,4,6,6"]]])]
+    ['all', '0,0,2,2', '4,4,6,6']
+    """
+    regions = []
+    for mask, spec in entries:
+        specs = spec if isinstance(spec, (list, tuple)) else [spec]
+        for one in specs:
+            regions.append(parse_spec(one, keep=bool(int(mask)), source=source))
+    return tuple(regions)
 
 
 def _clip(v: int | None, size: int, default: int) -> int:

@@ -31,7 +31,7 @@ import re
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from deid.engine import keys as _keys
 from deid.engine.values import surely_valid
@@ -287,6 +287,32 @@ def fit_to_vr(value: Any, vr: str) -> Any:
     return _fit_one(value, vr)
 
 
+_R = TypeVar("_R")
+
+
+def _profile_function(body: Callable[[Any, Any, Any], _R]) -> Callable[..., _R]:
+    """Give ``body(dicom, field, context)`` the call signature of a recipe value function.
+
+    The engine calls ``func(dicom=, value=, field=, item=, context=, **extras)``; the profile
+    functions only read the dataset, the field and the context.
+    """
+
+    def call(
+        dicom: Any = None,
+        value: Any = None,
+        field: Any = None,
+        item: Any = None,
+        context: Any = None,
+        **extras: Any,
+    ) -> _R:
+        return body(dicom, field, context)
+
+    call.__name__ = body.__name__
+    call.__qualname__ = body.__qualname__
+    call.__doc__ = body.__doc__
+    return call
+
+
 def _join(values: list[str], element: Any) -> Any:
     if len(values) == 1 and not (
         isinstance(element.value, (list, tuple)) or type(element.value).__name__ == "MultiValue"
@@ -295,14 +321,8 @@ def _join(values: list[str], element: Any) -> Any:
     return values
 
 
-def ps315_dummy(
-    dicom: Any = None,
-    value: Any = None,
-    field: Any = None,
-    item: Any = None,
-    context: Any = None,
-    **extras: Any,
-) -> Any:
+@_profile_function
+def ps315_dummy(dicom: Any, field: Any, context: Any) -> Any:
     """D: a dummy value valid for the element's VR (``19000101``, ``ANONYMIZED``, 0 ...).
 
     UIDs get keyed UIDs and person names keyed names, so that D never breaks references.
@@ -310,109 +330,97 @@ def ps315_dummy(
     element = _element(field)
     vr = _vr(element)
     if vr == "UI":
-        return ps315_uid(dicom, value, field, item, context)
+        return ps315_uid(dicom, field=field, context=context)
     if vr == "PN":
-        return ps315_name(dicom, value, field, item, context)
+        return ps315_name(dicom, field=field, context=context)
     return fit_to_vr(dummy_value(vr), vr)
 
 
-def ps315_uid(
-    dicom: Any = None,
-    value: Any = None,
-    field: Any = None,
-    item: Any = None,
-    context: Any = None,
-    **extras: Any,
+def _each_value(
+    dicom: Any,
+    field: Any,
+    context: Any,
+    namespace: str,
+    new: Callable[[str, _keys.Key], str],
+    strip_nul: bool = False,
 ) -> Any:
-    """U: ``2.25.<int>`` from the HMAC of the original UID (each value of a multi-valued UI).
+    """Replace each value of the field's element by ``new(text, key)``; empty values stay empty.
 
-    The map is shared through ``context.uid_map``; an empty UID stays empty.
+    Every replacement is noted in the crosswalk under ``namespace``; the result is fitted to the
+    element's VR. None when the field has no element.
     """
     element = _element(field)
     if element is None:
         return None
     state_for(dicom, context)
     key = _key_of(context)
-    uid_map = getattr(context, "uid_map", None)
     out = []
     for original in _values(element):
-        text = str(original).strip().rstrip("\x00")
+        text = str(original).strip()
+        if strip_nul:
+            text = text.rstrip("\x00")
         if not text:
             out.append("")
             continue
-        new = uid_map.get(text) if isinstance(uid_map, dict) else None
-        if new is None:
-            new = _keys.keyed_uid(key, text)
-            if isinstance(uid_map, dict):
-                uid_map[text] = new
-        _note(context, "uid", text, new)
-        out.append(new)
+        replacement = new(text, key)
+        _note(context, namespace, text, replacement)
+        out.append(replacement)
     if not out:
         return ""
     return fit_to_vr(_join(out, element), _vr(element))
 
 
-def ps315_pseudonym(
-    dicom: Any = None,
-    value: Any = None,
-    field: Any = None,
-    item: Any = None,
-    context: Any = None,
-    **extras: Any,
-) -> Any:
+@_profile_function
+def ps315_uid(dicom: Any, field: Any, context: Any) -> Any:
+    """U: ``2.25.<int>`` from the HMAC of the original UID (each value of a multi-valued UI).
+
+    The map is shared through ``context.uid_map``; an empty UID stays empty.
+    """
+    uid_map = getattr(context, "uid_map", None)
+
+    def new(text: str, key: _keys.Key) -> str:
+        mapped = uid_map.get(text) if isinstance(uid_map, dict) else None
+        if mapped is None:
+            mapped = _keys.keyed_uid(key, text)
+            if isinstance(uid_map, dict):
+                uid_map[text] = mapped
+        return str(mapped)
+
+    return _each_value(dicom, field, context, "uid", new, strip_nul=True)
+
+
+@_profile_function
+def ps315_pseudonym(dicom: Any, field: Any, context: Any) -> Any:
     """Keyed pseudonym for an identifier, valid for the element's VR (lookup table first)."""
     element = _element(field)
     if element is None:
         return None
-    state_for(dicom, context)
-    key = _key_of(context)
     vr = _vr(element)
     namespace = getattr(element, "keyword", "") or f"{int(element.tag):08X}"
     lookup = _lookup(context)
-    out = []
-    for original in _values(element):
-        text = str(original).strip()
-        if not text:
-            out.append("")
-            continue
-        new = lookup.get(text)
-        if new is None:
-            new = _keys.keyed_pseudonym(key, text, vr=vr, namespace=namespace)
-        _note(context, namespace, text, new)
-        out.append(new)
-    if not out:
-        return ""
-    return fit_to_vr(_join(out, element), _vr(element))
+
+    def new(text: str, key: _keys.Key) -> str:
+        found = lookup.get(text)
+        if found is None:
+            found = _keys.keyed_pseudonym(key, text, vr=vr, namespace=namespace)
+        return found
+
+    return _each_value(dicom, field, context, namespace, new)
 
 
-def ps315_name(
-    dicom: Any = None,
-    value: Any = None,
-    field: Any = None,
-    item: Any = None,
-    context: Any = None,
-    **extras: Any,
-) -> Any:
+@_profile_function
+def ps315_name(dicom: Any, field: Any, context: Any) -> Any:
     """Keyed person name ``ANON^<letters>`` (lookup table first); empty stays empty."""
     element = _element(field)
     if element is None:
         return None
-    state_for(dicom, context)
-    key = _key_of(context)
     lookup = _lookup(context)
     namespace = "PatientName" if int(element.tag) == 0x00100010 else "person"
-    out = []
-    for original in _values(element):
-        text = str(original).strip()
-        if not text:
-            out.append("")
-            continue
-        new = lookup.get(text) or _keys.keyed_name(key, text, namespace=namespace)
-        _note(context, namespace, text, new)
-        out.append(new)
-    if not out:
-        return ""
-    return fit_to_vr(_join(out, element), _vr(element))
+
+    def new(text: str, key: _keys.Key) -> str:
+        return lookup.get(text) or _keys.keyed_name(key, text, namespace=namespace)
+
+    return _each_value(dicom, field, context, namespace, new)
 
 
 def _offset(dicom: Any, context: Any) -> int:
@@ -435,14 +443,8 @@ def _shifted(text: str, vr: str, days: int) -> Any:
     return fit_to_vr(_keys.shift_value(text, vr, days), vr)
 
 
-def ps315_shift(
-    dicom: Any = None,
-    value: Any = None,
-    field: Any = None,
-    item: Any = None,
-    context: Any = None,
-    **extras: Any,
-) -> Any:
+@_profile_function
+def ps315_shift(dicom: Any, field: Any, context: Any) -> Any:
     """C (modified dates): DA/DT moved by the patient's keyed whole-day offset; TM unchanged.
 
     A value that is not a valid date is emptied (fail closed).
@@ -464,14 +466,8 @@ def ps315_shift(
         return ""
 
 
-def ps315_clean_text(
-    dicom: Any = None,
-    value: Any = None,
-    field: Any = None,
-    item: Any = None,
-    context: Any = None,
-    **extras: Any,
-) -> Any:
+@_profile_function
+def ps315_clean_text(dicom: Any, field: Any, context: Any) -> Any:
     """C (descriptors): the text kept with the dataset's identifying values masked."""
     element = _element(field)
     if element is None:
@@ -560,14 +556,8 @@ def is_safe_private(
     return (group, creator.strip().upper(), elem & 0xFF) in safe
 
 
-def ps315_private_unsafe(
-    dicom: Any = None,
-    value: Any = None,
-    field: Any = None,
-    item: Any = None,
-    context: Any = None,
-    **extras: Any,
-) -> bool:
+@_profile_function
+def ps315_private_unsafe(dicom: Any, field: Any, context: Any) -> bool:
     """Condition of ``REMOVE`` on private elements: True (remove) unless known safe."""
     element = _element(field)
     if element is None:

@@ -188,16 +188,39 @@ def _little_endian_encoding(ds: Dataset) -> bool | None:
     return bool(implicit)
 
 
+_BURNED_IN = BaseTag(0x00280301)
+
+
+def _says_burned_in(ds: Dataset) -> bool:
+    """True when (0028,0301) BurnedInAnnotation is YES (read or raw element)."""
+    elem = ds._dict.get(_BURNED_IN)
+    if elem is None:
+        return False
+    value = elem.value
+    if isinstance(value, bytes):
+        value = value.decode("ascii", "replace")
+    return str(value or "").strip().upper() == "YES"
+
+
 def mark_dataset(ds: Dataset, options: Sequence[str] = (), table: Table | None = None) -> None:
-    """Write the attributes a conforming de-identifier adds (see module docstring)."""
+    """Write the attributes a conforming de-identifier adds (see module docstring).
+
+    A header step cannot know that burned-in text was masked, so Clean Pixel Data never turns a
+    BurnedInAnnotation YES into NO here: the pixel step (:func:`deid.pixels.process_pixels`)
+    does that once its masks cover the image, and rejects the image when nothing does.
+    """
     tbl = table or load_table(DEFAULT_EDITION)
     implicit = _little_endian_encoding(ds)
+    keep_yes = _says_burned_in(ds)
     if implicit is not None:
         store = ds._dict
         for elem in _raw_markers(tuple(options), tbl.edition, implicit):
-            store[elem.tag] = elem
+            if not (keep_yes and elem.tag == _BURNED_IN):
+                store[elem.tag] = elem
         return
     for tag, vr, value in _markers(tuple(options), tbl.edition):
+        if keep_yes and tag == _BURNED_IN:
+            continue
         if vr == "SQ":
             value = DicomSequence(_code_items(value))
         elif isinstance(value, tuple):

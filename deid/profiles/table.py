@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from importlib import resources
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from deid.errors import ProfileError
 
@@ -285,6 +285,21 @@ def _load_json(edition: str) -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+_T = TypeVar("_T")
+
+
+def _from_record(cls: type[_T], record: Mapping[str, Any], **given: Any) -> _T:
+    """Build the row dataclass ``cls`` from a JSON record holding one key per field.
+
+    Fields in ``given`` are not read from the record; an ``options`` mapping is copied.
+    """
+    names = [f.name for f in fields(cast(Any, cls)) if f.name not in given]
+    values = {name: record[name] for name in names}
+    if "options" in values:
+        values["options"] = dict(values["options"])
+    return cls(**values, **given)
+
+
 @lru_cache(maxsize=4)
 def load_table(edition: str = DEFAULT_EDITION) -> Table:
     """Load (and cache) the tables of ``edition``.
@@ -295,52 +310,13 @@ def load_table(edition: str = DEFAULT_EDITION) -> Table:
         When the edition is not shipped.
     """
     data = _load_json(edition)
-    rows = []
-    for line, rec in enumerate(data["table_e1_1"], start=1):
-        rows.append(
-            Row(
-                id=rec["id"],
-                kind=rec["kind"],
-                tag=rec["tag"],
-                mask=rec["mask"],
-                name=rec["name"],
-                basic=rec["basic"],
-                options=dict(rec["options"]),
-                in_std_comp_iod=rec["in_std_comp_iod"],
-                options_source=rec["options_source"],
-                tag_text=rec["tag_text"],
-                line=line,
-                in_newest_source=rec.get("in_2026c_source", True),
-            )
-        )
-    concepts = tuple(
-        ConceptRow(
-            code_value=r["code_value"],
-            scheme=r["scheme"],
-            meaning=r["meaning"],
-            value_type=r["value_type"],
-            retired=r["retired"],
-            basic=r["basic"],
-            options=dict(r["options"]),
-        )
-        for r in data["table_e3_4_1"]
-    )
-    safe = tuple(
-        SafePrivateRow(
-            group=r["group"],
-            offset=r["offset"],
-            creator=r["creator"],
-            vr=r["vr"],
-            vm=r["vm"],
-            meaning=r["meaning"],
-            tag_text=r["tag_text"],
-        )
-        for r in data["table_e3_10_1"]
-    )
-    options = {
-        o["id"]: OptionInfo(o["id"], o["title"], o["code"], o["scheme"], o["column"])
-        for o in data["options"]
-    }
+    rows = [
+        _from_record(Row, rec, line=line, in_newest_source=rec.get("in_2026c_source", True))
+        for line, rec in enumerate(data["table_e1_1"], start=1)
+    ]
+    concepts = tuple(_from_record(ConceptRow, r) for r in data["table_e3_4_1"])
+    safe = tuple(_from_record(SafePrivateRow, r) for r in data["table_e3_10_1"])
+    options = {o["id"]: _from_record(OptionInfo, o) for o in data["options"]}
     pc = data["profile_code"]
     by_tag = {r.tag: r for r in rows if r.kind == "tag" and r.tag is not None}
     return Table(

@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import importlib
 import re
+import sys
 from collections.abc import Iterable
 from functools import lru_cache
+from typing import Any
 
 from deid.diagnostics import Diagnostic, suggest
 from deid.recipe.ast import ACTIONS, FILTERS, VALUE_FILTERS, Action, FieldExpr, Recipe, Span, Value
@@ -104,7 +106,52 @@ def suggest_keyword(word: str) -> str | None:
     >>> suggest_keyword("PatientNam")
     'PatientName'
     """
-    return suggest(word, list(_keywords()[0]), cutoff=0.8)
+    return suggest(word, _plausible_keywords(word, 0.8), cutoff=0.8)
+
+
+def _plausible_keywords(word: str, cutoff: float) -> list[str]:
+    """The keywords that can reach ``cutoff`` against ``word``, in dictionary order.
+
+    :func:`difflib.get_close_matches` only keeps candidates whose ``quick_ratio`` (twice the
+    size of the multiset of shared characters over the total length) reaches the cutoff, and
+    computes it in Python for each of the ~5000 keywords. The same bound, computed for all of
+    them at once with numpy, leaves a handful, so the answer is the same and about ten times
+    cheaper. Without numpy already imported, every keyword is returned.
+    """
+    keywords = list(_keywords()[0])
+    np = sys.modules.get("numpy")
+    if np is None:
+        return keywords
+    counts, lengths, columns = _keyword_counts()
+    w = np.zeros(counts.shape[1], dtype=counts.dtype)
+    for ch in word.lower():
+        col = columns.get(ch)
+        if col is not None:
+            w[col] += 1
+    shared = np.minimum(counts, w).sum(axis=1)
+    bound = 2.0 * shared / (lengths + len(word))
+    return [keywords[i] for i in np.flatnonzero(bound >= cutoff)]
+
+
+@lru_cache(maxsize=1)
+def _keyword_counts() -> tuple[Any, Any, dict[str, int]]:
+    """Per keyword (lower-cased, dictionary order): character counts, lengths, char columns."""
+    import numpy as np
+
+    lowered = [k.lower() for k in _keywords()[0]]
+    sizes = np.array([len(k) for k in lowered], dtype=np.int64)
+    chars = np.frombuffer("".join(lowered).encode("utf-32-le"), dtype=np.uint32)
+    present = np.zeros(int(chars.max(initial=0)) + 1, dtype=bool)  # keywords are ASCII
+    present[chars] = True
+    alphabet = np.flatnonzero(present)
+    lookup = np.zeros(len(present), dtype=np.int64)
+    lookup[alphabet] = np.arange(len(alphabet))
+    column = lookup[chars]
+    rows = np.repeat(np.arange(len(lowered)), sizes)
+    flat = np.bincount(rows * len(alphabet) + column, minlength=len(lowered) * len(alphabet))
+    counts = flat.reshape(len(lowered), len(alphabet))
+    columns = {chr(int(code)): i for i, code in enumerate(alphabet)}
+    return counts, sizes.astype(np.float64), columns
 
 
 def keyword_tag(keyword: str) -> int | None:

@@ -55,6 +55,7 @@ from deid.recipe.ast import (
 )
 from deid.recipe.tables import load_parser
 from deid.recipe.transformer import (
+    CURRENT_FILE,
     CriterionParts,
     FieldTransformer,
     LineNode,
@@ -130,8 +131,9 @@ def get_parser() -> Lark:
     if _PARSER is None:
         with _LOCK:
             if _PARSER is None:
-                # prebuilt LALR tables when they match grammar.lark (see deid.recipe.tables)
-                _PARSER = load_parser()
+                # prebuilt LALR tables when they match grammar.lark (see deid.recipe.tables);
+                # the transformer runs inline: recipe lines need no tree
+                _PARSER = load_parser(transformer=RecipeTransformer())
     return _PARSER
 
 
@@ -283,29 +285,33 @@ def _syntax_diag(exc: UnexpectedInput, file: str, lineno: int, line: str) -> Dia
 
 def _lex_lines(text: str, file: str) -> tuple[list[LineNode], list[Diagnostic]]:
     parser = get_parser()
-    shaper = RecipeTransformer(file)
+    token = CURRENT_FILE.set(file)
     try:
-        # the fast path: a recipe is a dozen tokens (runs of lines), cut into lines afterwards
-        return shaper.transform(parser.parse(text + "\n", start="recipe")), []
-    except UnexpectedInput:
-        pass
-    # slow path: one line at a time, so that every broken line is reported
-    nodes: list[LineNode] = []
-    diags: list[Diagnostic] = []
-    # lines as Lark counts them: split on "\n" only, a "\r" before it belongs to the break
-    for lineno, line in enumerate(text.split("\n"), start=1):
-        line = line.removesuffix("\r")
-        if not line.strip():
-            continue
         try:
-            tree = parser.parse(line + "\n", start="line")
-        except UnexpectedInput as exc:
-            diags.append(_syntax_diag(exc, file, lineno, line))
-            continue
-        for node in shaper.transform(tree):
-            _shift(node, lineno)
-            nodes.append(node)
-    return nodes, diags
+            # the fast path: a recipe is a dozen tokens (runs of lines), cut into lines by the
+            # inline transformer
+            return parser.parse(text + "\n", start="recipe"), []
+        except UnexpectedInput:
+            pass
+        # slow path: one line at a time, so that every broken line is reported
+        nodes: list[LineNode] = []
+        diags: list[Diagnostic] = []
+        # lines as Lark counts them: split on "\n" only, a "\r" before it belongs to the break
+        for lineno, line in enumerate(text.split("\n"), start=1):
+            line = line.removesuffix("\r")
+            if not line.strip():
+                continue
+            try:
+                sub = parser.parse(line + "\n", start="line")
+            except UnexpectedInput as exc:
+                diags.append(_syntax_diag(exc, file, lineno, line))
+                continue
+            for node in sub:
+                _shift(node, lineno)
+                nodes.append(node)
+        return nodes, diags
+    finally:
+        CURRENT_FILE.reset(token)
 
 
 # ------------------------------------------------------------------------------------------------

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import lark
-from lark import Lark
+from lark import Lark, Transformer
 
 __all__ = [
     "LARK_OPTIONS",
@@ -77,15 +77,17 @@ def grammar_sha256(text: str | None = None) -> str:
     return hashlib.sha256(data.encode("utf-8")).hexdigest()
 
 
-def build_parser(text: str | None = None) -> Lark:
+def build_parser(text: str | None = None, transformer: Transformer[Any, Any] | None = None) -> Lark:
     """Build the recipe parser from the grammar text (the slow way).
+
+    ``transformer`` is applied inline by the LALR parser (no parse tree is built).
 
     Examples
     --------
     >>> build_parser().parse("missing", start="field_expr").data
     'fe_keyword'
     """
-    return Lark(grammar_text() if text is None else text, **LARK_OPTIONS)
+    return Lark(grammar_text() if text is None else text, transformer=transformer, **LARK_OPTIONS)
 
 
 def render_tables(parser: Lark, sha256: str) -> str:
@@ -128,8 +130,10 @@ def tables_are_current(text: str | None = None) -> bool:
     )
 
 
-def load_parser() -> Lark:
+def load_parser(transformer: Transformer[Any, Any] | None = None) -> Lark:
     """The recipe parser: loaded from the saved tables when current, else built.
+
+    ``transformer`` is applied inline by the LALR parser (no parse tree is built).
 
     Examples
     --------
@@ -139,8 +143,13 @@ def load_parser() -> Lark:
     text = grammar_text()
     stamps = _stamps()
     if stamps is not None and stamps[0] == grammar_sha256(text) and stamps[1] == lark.__version__:
-        return Lark.load(io.BytesIO(base64.b64decode(stamps[2])))
-    return build_parser(text)
+        data = io.BytesIO(base64.b64decode(stamps[2]))
+        if transformer is None:
+            return Lark.load(data)
+        # Lark.load takes no options; its loader accepts the run-time ones (transformer among
+        # them). The Lark version is pinned by the stamp checked above.
+        return Lark.__new__(Lark)._load(data, transformer=transformer)
+    return build_parser(text, transformer)
 
 
 def main(argv: list[str] | None = None) -> int:

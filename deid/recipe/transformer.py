@@ -72,9 +72,37 @@ def upstream_value(rest: str) -> str:
     return joined if cut < 0 else joined[:cut]
 
 
-#: A part of a line: its text and its offset from the start of the line's text (0 for the
-#: first word); the column is ``LineNode.col + offset``.
-Piece = tuple[str, int]
+class Piece(tuple):  # type: ignore[type-arg]
+    """A part of a line: ``(text, offset)``, the offset counted from the start of the line's
+    text (0 for the first word; the column is ``LineNode.col + offset``). ``str()`` gives the
+    text.
+
+    Examples
+    --------
+    >>> p = Piece("PatientName", 7)
+    >>> str(p), p.text, p.offset, p == ("PatientName", 7)
+    ('PatientName', 'PatientName', 7, True)
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, text: str, offset: int) -> Piece:  # noqa: PYI034
+        return tuple.__new__(cls, (text, offset))
+
+    @property
+    def text(self) -> str:
+        """The text of the part."""
+        return self[0]  # type: ignore[no-any-return]
+
+    @property
+    def offset(self) -> int:
+        """Offset from the start of the line's text."""
+        return self[1]  # type: ignore[no-any-return]
+
+    def __str__(self) -> str:
+        return self[0]  # type: ignore[no-any-return]
+
+
 #: The parts of one criterion: operator, filter, field, value (absent parts None).
 CriterionParts = tuple[Piece | None, Piece, Piece | None, Piece | None]
 
@@ -239,10 +267,10 @@ def _criterion(text: str, offset: int) -> CriterionParts | None:
         return None
     op, filt, fld, val = m.groups()
     return (
-        None if op is None else (op, offset),
-        (filt, offset + m.start(2)),
-        None if fld is None else (fld, offset + m.start(3)),
-        None if not val else (val, offset + m.start(4)),
+        None if op is None else Piece(op, offset),
+        Piece(filt, offset + m.start(2)),
+        None if fld is None else Piece(fld, offset + m.start(3)),
+        None if not val else Piece(val, offset + m.start(4)),
     )
 
 
@@ -253,10 +281,10 @@ def _criteria_by_terminal(text: str, offset: int) -> tuple[CriterionParts, ...]:
     while pos < len(text):
         m = crit.match(text, pos)
         if m is None:  # not reachable for a line the grammar accepted; keep the shape total
-            out.append((None, (text[pos:], offset + pos), None, None))
+            out.append((None, Piece(text[pos:], offset + pos), None, None))
             break
         parts = _criterion(m.group(), offset + pos)
-        out.append(parts if parts is not None else (None, (m.group(), offset + pos), None, None))
+        out.append(parts or (None, Piece(m.group(), offset + pos), None, None))
         pos = blanks.match(text, m.end()).end()  # type: ignore[union-attr]
     return tuple(out)
 
@@ -272,7 +300,7 @@ def split_criterion(tok: Token) -> tuple[Token | None, Token, Token | None, Toke
     >>> str(op), str(f), str(fld), str(val), val.column
     ('+', 'contains', 'Modality', 'CT', 21)
     """
-    parts = _criterion(str(tok), 0) or (None, (str(tok), 0), None, None)
+    parts = _criterion(str(tok), 0) or (None, Piece(str(tok), 0), None, None)
     return tuple(  # type: ignore[return-value]
         None if p is None else _sub(tok, name, p[0], p[1])
         for p, name in zip(parts, ("OP", "FILTER_KW", "CFIELD", "CVALUE"))
@@ -286,7 +314,7 @@ def _sub(tok: Token, type_: str, text: str, offset: int) -> Token:
 
 
 def _piece(tok: Token | None, col: int) -> Piece | None:
-    return None if tok is None else (str(tok), (tok.column or 0) - col)
+    return None if tok is None else Piece(str(tok), (tok.column or 0) - col)
 
 
 _Shape = tuple[str, Piece, "Piece | None", "Piece | None", "tuple[CriterionParts, ...]", int]
@@ -311,7 +339,7 @@ def _line_shape(kind: str, text: str) -> _Shape:
         return "criteria", criteria[0][1], None, None, criteria, end
     m = line_patterns()[kind].match(text)
     if m is None:  # not reachable for a token the grammar accepted; keep the transformer total
-        return "unknown", (text, 0), None, None, (), len(text)
+        return "unknown", Piece(text, 0), None, None, (), len(text)
     field = rest = None
     if kind == "filter":
         label, lrest, coord, crest, crit = m.groups()
@@ -320,20 +348,20 @@ def _line_shape(kind: str, text: str) -> _Shape:
             return "criteria", criteria[0][1], None, None, criteria, m.end()
         if label is not None:
             k, head = "label", label
-            rest = None if lrest is None else (lrest, m.start(2))
+            rest = None if lrest is None else Piece(lrest, m.start(2))
         else:
             k, head = "coord", coord
-            rest = None if crest is None else (crest, m.start(4))
+            rest = None if crest is None else Piece(crest, m.start(4))
     elif kind == "action" or kind == "group":
         k, (head, fld, rst) = kind, m.groups()
-        field = None if fld is None else (fld, m.start(2))
-        rest = None if rst is None else (rst, m.start(3))
+        field = None if fld is None else Piece(fld, m.start(2))
+        rest = None if rst is None else Piece(rst, m.start(3))
     else:
         k, (head, rst) = kind, m.groups()
-        rest = None if rst is None else (rst, m.start(2))
+        rest = None if rst is None else Piece(rst, m.start(2))
     head = head.rstrip()
     end = len(head) if field is None and rest is None else m.end()
-    return k, (head, 0), field, rest, (), end
+    return k, Piece(head, 0), field, rest, (), end
 
 
 class RecipeTransformer(Transformer[Token, Any]):
@@ -427,7 +455,7 @@ class RecipeTransformer(Transformer[Token, Any]):
         col = head.column or 0
         span = Span(self.file, line, col, line, end_col)
         return LineNode(
-            kind, line, col, span, (head.rstrip(), 0), _piece(field, col), _piece(rest, col)
+            kind, line, col, span, Piece(head.rstrip(), 0), _piece(field, col), _piece(rest, col)
         )
 
     def format_line(self, c: list[Any]) -> LineNode:
@@ -458,7 +486,7 @@ class RecipeTransformer(Transformer[Token, Any]):
         col = first.column or 0
         items = tuple(
             _criterion(str(tok), (tok.column or 0) - col)
-            or (None, (str(tok), (tok.column or 0) - col), None, None)
+            or (None, Piece(str(tok), (tok.column or 0) - col), None, None)
             for tok in c
         )
         span = Span(self.file, first.line or 0, col, last.end_line or 0, last.end_column or 0)

@@ -178,12 +178,6 @@ def _resolve(ds, label):
     return None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="deid writes burned-in images that no %filter covers with their pixels unchanged and "
-    "BurnedInAnnotation set to NO under clean-pixel-data (reported to the pixels/profile "
-    "owners); strict: passes once such files are masked or refused",
-)
 def test_clean_pixel_data_masks_or_refuses_burned_in_text(corpus):
     """Burned-in text is either gone from its box or the file is not released."""
     from deid.runner import run

@@ -256,3 +256,23 @@ def test_default_recipe_flags_dicom_cookies_by_missing_image_type():
     result = detect(ds, recipe).as_upstream()
     assert result["flagged"]
     assert {r["group"] for r in result["results"]} == {"blacklist"}
+
+
+def test_detection_records_the_header_it_read():
+    from deid.pixels.detect import header_state
+
+    ds = Dataset()
+    ds.BurnedInAnnotation = "YES"
+    ds.Modality = "US"
+    ds.ImageType = ["DERIVED", "SECONDARY"]
+    state = detect(ds, None).header
+    assert state == header_state(ds)
+    assert dict(state) == {
+        "BurnedInAnnotation": "YES",
+        "Modality": "US",
+        "ImageType": ("DERIVED", "SECONDARY"),
+    }
+    ds.BurnedInAnnotation = "NO"  # later changes do not reach the recorded state
+    assert dict(state)["BurnedInAnnotation"] == "YES"
+    assert detect(Dataset(), None).header == ()
+    assert Detection().header is None

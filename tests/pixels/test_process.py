@@ -192,3 +192,62 @@ def test_float_pixel_data_is_rejected_when_rules_apply():
     assert process_pixels(ds, OT_BOX).status == "rejected"
     ds.Modality = "CT"
     assert process_pixels(ds, OT_BOX).status == "untouched"
+
+
+def _header_said_yes_then_plan_said_no():
+    """An image whose input header says YES; the header rules then wrote NO (or removed it)."""
+    ds = make_image()
+    ds.BurnedInAnnotation = "YES"
+    return ds
+
+
+@pytest.mark.parametrize("after_plan", ["NO", None])
+def test_input_header_yes_is_judged_even_after_the_header_rules_changed_it(after_plan):
+    ds = _header_said_yes_then_plan_said_no()
+    detection = detect(ds, OT_BOX[:0])  # recorded before the header rules, as the runner does
+    assert dict(detection.header)["BurnedInAnnotation"] == "YES"
+    if after_plan is None:
+        del ds.BurnedInAnnotation
+    else:
+        ds.BurnedInAnnotation = after_plan
+    raw = ds.PixelData
+    outcome = process_pixels(ds, detection)
+    assert outcome.status == "rejected" and "BurnedInAnnotation is YES" in outcome.reason
+    assert ds.PixelData is raw and ds.BurnedInAnnotation == "YES"
+
+
+def test_opt_out_keeps_pixels_and_restores_the_yes():
+    ds = _header_said_yes_then_plan_said_no()
+    detection = detect(ds, None)
+    ds.BurnedInAnnotation = "NO"
+    outcome = process_pixels(ds, detection, options=PixelOptions(reject_uncovered=False))
+    assert outcome.status == "untouched" and "reject_uncovered is off" in outcome.reason
+    assert ds.BurnedInAnnotation == "YES"  # nothing was cleaned: the header must not claim it
+
+
+def test_covering_rule_earns_the_no():
+    ds = _header_said_yes_then_plan_said_no()
+    detection = detect(ds, OT_BOX)
+    outcome = process_pixels(ds, detection)
+    assert outcome.status == "cleaned" and ds.BurnedInAnnotation == "NO"
+    assert not roundtrip(ds).pixel_array[:2, :4].any()
+
+
+def test_hand_made_detection_falls_back_to_the_current_header():
+    from deid.pixels.detect import Detection
+
+    ds = _header_said_yes_then_plan_said_no()
+    assert process_pixels(ds, Detection()).status == "rejected"
+    ds.BurnedInAnnotation = "NO"
+    assert process_pixels(ds, Detection()).status == "untouched"
+    assert ds.BurnedInAnnotation == "NO"
+
+
+def test_input_modality_marks_suspect_after_the_header_rules():
+    ds = make_image()
+    ds.Modality = "US"
+    detection = detect(ds, None)
+    ds.Modality = "OT"
+    opts = PixelOptions(suspect_modalities=("US",))
+    outcome = process_pixels(ds, detection, options=opts)
+    assert outcome.status == "rejected" and "Modality US" in outcome.reason

@@ -142,3 +142,34 @@ def test_markers_on_a_dataset_built_in_code():
     mark_dataset(ds, ("retain-long-modified-dates",))
     assert ds.LongitudinalTemporalInformationModified == "MODIFIED"
     assert ds["DeidentificationMethodCodeSequence"].VR == "SQ"
+
+
+def test_clean_pixel_data_never_turns_a_yes_into_no():
+    """Only the pixel step may claim the text is gone; markers leave a YES alone."""
+    ds = Dataset()
+    ds.BurnedInAnnotation = "YES"
+    mark_dataset(ds, ("clean-pixel-data",))
+    assert ds.BurnedInAnnotation == "YES"
+    assert "113101" in [i.CodeValue for i in ds.DeidentificationMethodCodeSequence]
+
+
+@pytest.mark.parametrize("name", ["CT_small.dcm", "MR_small_implicit.dcm"])
+def test_clean_pixel_data_keeps_a_read_yes(name):
+    import io
+
+    import pydicom
+    from pydicom.data import get_testdata_file
+
+    from deid.engine import Context
+    from deid.profiles import profile_plan
+
+    src = pydicom.dcmread(get_testdata_file(name))
+    src.BurnedInAnnotation = "YES"
+    buf = io.BytesIO()
+    src.save_as(buf)
+    ds = pydicom.dcmread(io.BytesIO(buf.getvalue()))  # raw elements: the fast marker path
+    profile_plan("basic", ("clean-pixel-data",)).apply(ds, Context(key="post test key 0123456789"))
+    assert ds.BurnedInAnnotation == "YES"
+    ds.BurnedInAnnotation = "NO"
+    mark_dataset(ds, ("clean-pixel-data",))
+    assert ds.BurnedInAnnotation == "NO"

@@ -128,3 +128,31 @@ def test_element_names_through_the_api() -> None:
     fe = parse_field_expr("Patient's Name")
     assert (fe.kind, fe.arg) == ("keyword", "Patient's Name")
     assert codes(("REMOVE", "Patient's Name", None)) == []
+
+
+def test_keyword_suggestions_match_a_plain_difflib_search(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import random
+    import string
+    import sys
+
+    import numpy  # noqa: F401 - the fast path needs numpy imported
+
+    from deid.diagnostics import suggest
+    from deid.recipe import checks
+
+    keywords = list(checks._keywords()[0])
+    rnd = random.Random(11)
+    words = ["Manfacturer", "Manufacture", "PatientNam", "studydate", "X", "", "Patient's Name"]
+    for _ in range(60):
+        w = rnd.choice(keywords)
+        i = rnd.randrange(len(w))
+        words.append(w[:i] + rnd.choice(string.ascii_letters + "_' é") + w[i + rnd.randint(0, 3) :])
+    expected = [suggest(w, keywords, cutoff=0.8) for w in words]
+    checks.suggest_keyword.cache_clear()
+    assert [checks.suggest_keyword(w) for w in words] == expected
+    assert len(checks._plausible_keywords("Manfacturer", 0.8)) < len(keywords) / 10
+    monkeypatch.setitem(sys.modules, "numpy", None)  # without numpy: every keyword is compared
+    checks.suggest_keyword.cache_clear()
+    assert checks._plausible_keywords("Manfacturer", 0.8) == keywords
+    assert [checks.suggest_keyword(w) for w in words[:10]] == expected[:10]
+    checks.suggest_keyword.cache_clear()

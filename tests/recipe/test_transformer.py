@@ -16,6 +16,7 @@ from lark.exceptions import UnexpectedInput
 from deid.recipe.ast import NO_SPAN
 from deid.recipe.parser import get_parser
 from deid.recipe.transformer import (
+    CURRENT_FILE,
     FieldTransformer,
     RecipeTransformer,
     ValueTransformer,
@@ -49,14 +50,14 @@ def test_upstream_value_joins_and_cuts() -> None:
     assert upstream_value("# only a comment") == ""
 
 
-def tree_parser() -> Lark:
+def tree_parser(with_line: bool = False) -> Lark:
     grammar = resources.files("deid.recipe").joinpath("grammar.lark").read_text()
-    return Lark(
-        grammar,
-        parser="lalr",
-        start=["recipe", "line", "field_expr", "value"],
-        maybe_placeholders=True,
+    start = (
+        ["recipe", "line", "field_expr", "value"]
+        if with_line
+        else ["recipe", "field_expr", "value"]
     )
+    return Lark(grammar, parser="lalr", start=start, maybe_placeholders=True)
 
 
 SAMPLE = (
@@ -86,26 +87,41 @@ def test_recipe_runs_are_single_tokens() -> None:
 
 def test_recipe_lines_shape() -> None:
     tree = tree_parser().parse(SAMPLE, start="recipe")
+    assert isinstance(tree, Tree)
     nodes = RecipeTransformer("t").transform(tree)
     assert {n.span.file for n in nodes} == {"t"}
     assert [n.kind for n in nodes] == [
         "format", "section", "action", "unknown", "section", "label", "criteria", "coord",
     ]  # fmt: skip
     action = nodes[2]
-    assert texts(action) == ("action", "REMOVE", "PatientName", "# c")
-    assert (action.line, action.col, action.field[1], action.rest[1]) == (3, 1, 7, 19)
-    crit = nodes[6]
-    assert (crit.line, crit.col, crit.span.end_col) == (7, 3, 39)
-    assert [tuple(None if p is None else p[0] for p in c) for c in crit.criteria] == [
+    assert (str(action.head), str(action.field), str(action.rest)) == (
+        "REMOVE",
+        "PatientName",
+        "# c",
+    )
+    crit = nodes[6].criteria
+    assert [(None if o is None else str(o), str(f), str(fl), v if v is None else str(v))
+            for o, f, fl, v in crit] == [
         (None, "contains", "Modality", "CT"), ("||", "missing", "Rows", None)
     ]  # fmt: skip
+
+
+def test_line_node_positions() -> None:
+    nodes = RecipeTransformer("t").transform(tree_parser().parse(SAMPLE, start="recipe"))
+    action = nodes[2]
+    assert (action.line, action.col, action.field.offset, action.rest.offset) == (3, 1, 7, 19)
+    crit = nodes[6]
+    assert (crit.line, crit.col, crit.span.end_col) == (7, 3, 39)
     assert crit.criteria[1][2] == ("Rows", 32)  # offset from the line's text (column 3 + 32)
+
+
+TREES = tree_parser(with_line=True)
 
 
 def line_by_line(text: str) -> list[object] | None:
     """Nodes of ``text`` read one line at a time with the ``line`` start symbol (None when a
     line does not parse)."""
-    p = get_parser()
+    p = TREES
     nodes: list[object] = []
     for lineno, line in enumerate(text.split("\n"), start=1):
         line = line.removesuffix("\r")
@@ -124,10 +140,17 @@ def line_by_line(text: str) -> list[object] | None:
 
 def whole(text: str) -> list[object] | None:
     try:
-        tree = get_parser().parse(text + "\n", start="recipe")
+        tree = TREES.parse(text + "\n", start="recipe")
     except UnexpectedInput:
         return None
-    return RecipeTransformer("t").transform(tree)  # type: ignore[no-any-return]
+    nodes = RecipeTransformer("t").transform(tree)
+    # the parser's own (inline, tree-less) transformer gives the same nodes
+    token = CURRENT_FILE.set("t")
+    try:
+        assert get_parser().parse(text + "\n", start="recipe") == nodes
+    finally:
+        CURRENT_FILE.reset(token)
+    return nodes  # type: ignore[no-any-return]
 
 
 def agree(text: str) -> None:
@@ -220,12 +243,12 @@ def test_field_and_value_transformers() -> None:
     assert v.args == (("a", "1"), ("b", "\x00"))
 
 
-def test_transformer_without_file_uses_the_current_file() -> None:
+def test_inline_parser_uses_the_current_file() -> None:
     from deid.recipe.transformer import CURRENT_FILE
 
     token = CURRENT_FILE.set("inline.dicom")
     try:
-        nodes = RecipeTransformer().transform(get_parser().parse("FORMAT dicom\n", start="recipe"))
+        nodes = get_parser().parse("FORMAT dicom\n", start="recipe")
     finally:
         CURRENT_FILE.reset(token)
     assert nodes[0].kind == "format" and nodes[0].span.file == "inline.dicom"

@@ -9,17 +9,13 @@ de-identified here (use the header engine, or :func:`deid.pixels.process_pixels`
 
 Examples
 --------
->>> import numpy as np
->>> from pydicom import Dataset, FileMetaDataset
->>> from pydicom.uid import ExplicitVRLittleEndian
->>> ds = Dataset(); ds.file_meta = FileMetaDataset()
->>> ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
->>> ds.Rows, ds.Columns, ds.SamplesPerPixel, ds.BitsAllocated = 2, 2, 1, 8
->>> ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 8, 7, 0
->>> ds.PhotometricInterpretation = "MONOCHROME2"; ds.PixelData = bytes([1, 2, 3, 4])
->>> results = {"flagged": True, "results": [{"coordinates": [[0, "0,0,1,2"]]}]}
->>> clean_pixel_data(ds, results).tolist()
-[[0, 2], [0, 4]]
+>>> from pydicom.data import get_testdata_file
+>>> cleaner = DicomCleaner(deid="dicom.ultrasound")
+>>> cleaner.detect(get_testdata_file("CT_small.dcm"))["results"][0]["coordinates"]
+[[0, 'all']]
+>>> image = cleaner.clean()
+>>> image.shape, int((image == 0).sum())
+((128, 128), 16384)
 """
 
 from __future__ import annotations
@@ -41,7 +37,8 @@ from deid.dicom.pixels.detect import _as_recipe, _has_burned_pixels_single
 from deid.dicom.utils import load_dicom
 from deid.errors import DeidError
 from deid.logger import bot
-from deid.pixels.regions import parse_spec, removal_mask
+from deid.pixels.clean import frame_count
+from deid.pixels.regions import Region, regions_from_coordinates, removal_mask
 
 __all__ = ["DicomCleaner", "clean_pixel_data"]
 
@@ -61,13 +58,10 @@ def _results_list(results: Any) -> list[dict]:
     return list(results)
 
 
-def _regions(results: Any) -> list:
-    regions = []
+def _regions(results: Any) -> list[Region]:
+    regions: list[Region] = []
     for item in _results_list(results):
-        for mask, spec in item.get("coordinates", []):
-            specs = spec if isinstance(spec, (list, tuple)) else [spec]
-            for one in specs:
-                regions.append(parse_spec(one, keep=bool(int(mask)), source=item.get("reason", "")))
+        regions += regions_from_coordinates(item.get("coordinates", []), item.get("reason", ""))
     return regions
 
 
@@ -86,15 +80,20 @@ def _decode(ds: Dataset, fix_interpretation: bool, attribute: str) -> tuple[np.n
     return arr, str(getattr(pi, "value", pi))
 
 
-def _apply_mask(arr: np.ndarray, remove: np.ndarray, samples: int, frames: int) -> np.ndarray:
+def _cleaned(
+    ds: Dataset, results: Any, fix_interpretation: bool, attribute: str
+) -> tuple[np.ndarray, str]:
+    """The decoded pixels with the regions of ``results`` set to 0, and their photometric."""
+    arr, photometric = _decode(ds, fix_interpretation, attribute)
+    frames, samples = frame_count(ds), int(ds.get("SamplesPerPixel") or 1)
+    remove = removal_mask(_regions(results), int(ds.Rows), int(ds.Columns))
     out = arr.copy()
-    if not remove.any():
-        return out
-    if out.ndim == 2 or out.ndim == 3 and samples > 1 and frames == 1:
-        out[remove] = 0
-    else:
-        out[:, remove] = 0
-    return out
+    if remove.any():
+        if out.ndim == 2 or out.ndim == 3 and samples > 1 and frames == 1:
+            out[remove] = 0
+        else:
+            out[:, remove] = 0
+    return out, photometric
 
 
 def clean_pixel_data(
@@ -141,12 +140,7 @@ def clean_pixel_data(
     [[0, 8, 7, 0]]
     """
     ds = load_dicom(dicom_file)
-    arr, _ = _decode(ds, fix_interpretation, pixel_data_attribute)
-    rows, cols = int(ds.Rows), int(ds.Columns)
-    frames = max(int(ds.get("NumberOfFrames") or 1), 1)
-    samples = int(ds.get("SamplesPerPixel") or 1)
-    remove = removal_mask(_regions(results), rows, cols)
-    return _apply_mask(arr, remove, samples, frames)
+    return _cleaned(ds, results, fix_interpretation, pixel_data_attribute)[0]
 
 
 def _png_bytes(image: np.ndarray) -> bytes:
@@ -250,11 +244,9 @@ class DicomCleaner:
             bot.warning(f"Use {self}.detect() with a dicom file to find coordinates first.")
             return None
         ds = load_dicom(self.dicom_file, force=self.force)
-        arr, self._photometric = _decode(ds, fix_interpretation, pixel_data_attribute)
-        frames = max(int(ds.get("NumberOfFrames") or 1), 1)
-        samples = int(ds.get("SamplesPerPixel") or 1)
-        remove = removal_mask(_regions(self.results), int(ds.Rows), int(ds.Columns))
-        self.cleaned = _apply_mask(arr, remove, samples, frames)
+        self.cleaned, self._photometric = _cleaned(
+            ds, self.results, fix_interpretation, pixel_data_attribute
+        )
         return self.cleaned
 
     def _get_clean_name(
