@@ -158,6 +158,8 @@ def bench(
         "ratios": {
             "time_1_worker_vs_bare": one["elapsed"] / bare["elapsed"],
             "time_runner_minimal_vs_bare": minimal["elapsed"] / bare["elapsed"],
+            "cpu_1_worker_vs_bare": one["cpu_s"] / bare["cpu_s"],
+            "cpu_runner_minimal_vs_bare": minimal["cpu_s"] / bare["cpu_s"],
             "throughput_2_vs_1_workers": two["files_per_second"] / one["files_per_second"],
             # CPU of the whole 2-worker run (parent + workers, start-up included) over the
             # 1-worker run: the cost of going parallel, which a busy machine does not distort

@@ -6,15 +6,16 @@ a message naming the tool to run when they differ). It is imported by the script
 
 Examples
 --------
->>> import tempfile
+>>> import contextlib, io, tempfile
 >>> from pathlib import Path
 >>> out = Path(tempfile.mkdtemp()) / "page.md"
->>> write_or_check(["--output", str(out)], "demo", lambda: "text\\n", out, "tools/demo.py")
-wrote ...
+>>> write_or_check(["--output", str(out)], "demo", lambda: "x", out, "t")  # doctest: +ELLIPSIS
+wrote .../page.md
 0
->>> write_or_check(["--check", "--output", str(out)], "demo", lambda: "text\\n", out, "x")
-... is up to date
-0
+>>> with contextlib.redirect_stdout(io.StringIO()) as said:
+...     status = write_or_check(["--check"], "demo", lambda: "x", out, "t")
+>>> status, said.getvalue().strip().endswith("page.md is up to date")
+(0, True)
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from importlib.resources import files
 
-__all__ = ["get_dataset", "data_base", "DATASETS"]
+__all__ = ["DATASETS", "data_base", "get_dataset"]
 
 #: Directory with the shipped recipe files (``deid.dicom``, ``deid.dicom.ultrasound`` ...).
 data_base: str = os.path.abspath(str(files("deid._recipes")))
@@ -56,5 +56,5 @@ def get_dataset(dataset: str | None = None) -> str | None:
         name = os.path.splitext(os.path.basename(str(dataset)))[0].lower()
         if name in DATASETS:
             return os.path.join(base, name)
-    print("Valid datasets include: %s" % ",".join(DATASETS))
+    print(f"Valid datasets include: {','.join(DATASETS)}")
     return None

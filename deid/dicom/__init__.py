@@ -23,15 +23,15 @@ from deid.dicom.utils import get_files
 _PIXEL_NAMES = ("DicomCleaner", "clean_pixel_data", "has_burned_pixels")
 
 __all__ = [
-    "get_identifiers",
-    "replace_identifiers",
-    "remove_private_identifiers",
-    "get_files",
-    "extract_sequence",
-    "utils",
     "DicomCleaner",
     "clean_pixel_data",
+    "extract_sequence",
+    "get_files",
+    "get_identifiers",
     "has_burned_pixels",
+    "remove_private_identifiers",
+    "replace_identifiers",
+    "utils",
 ]
 
 

@@ -26,36 +26,26 @@ from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
+from deid.engine.walk import tag_string
 from deid.errors import DeidError
 
 __all__ = [
     "DicomField",
     "FieldsWithLookups",
-    "get_fields_with_lookup",
     "expand_field_expression",
-    "extract_sequence",
     "extract_item",
+    "extract_sequence",
+    "get_fields_with_lookup",
     "split_expander_expression",
     "tag_string",
 ]
-
-
-def tag_string(tag: int) -> str:
-    """Return upstream's uid form of a tag number: ``(GGGG,EEEE)``.
-
-    Examples
-    --------
-    >>> tag_string(0x0020000D)
-    '(0020,000D)'
-    """
-    return "(%04X,%04X)" % (tag >> 16, tag & 0xFFFF)
 
 
 def _private_forms(element: DataElement) -> tuple[str, ...]:
     creator = getattr(element, "private_creator", None)
     if not element.tag.is_private or not creator or element.tag.element < 0x1000:
         return ()
-    group = "%04X" % element.tag.group
+    group = f"{element.tag.group:04X}"
     offset = "%02X" % (element.tag.element & 0xFF)
     return (f'({group},"{creator}",{offset})', f'{group},"{creator}",{offset}')
 
@@ -82,7 +72,7 @@ class DicomField:
     ('(0010,0010)', '00100010', True)
     """
 
-    __slots__ = ("element", "name", "uid", "is_filemeta", "parent")
+    __slots__ = ("element", "is_filemeta", "name", "parent", "uid")
 
     def __init__(
         self, element: DataElement, name: str, uid: str, is_filemeta: bool = False
@@ -94,7 +84,7 @@ class DicomField:
         self.parent: Dataset | None = None
 
     def __str__(self) -> str:
-        return "%s  [%s]" % (self.element, self.name)
+        return f"{self.element}  [{self.name}]"
 
     __repr__ = __str__
 
@@ -106,7 +96,7 @@ class DicomField:
     @property
     def stripped_tag(self) -> str:
         """The element's own tag as ``GGGGEEEE``."""
-        return "%08X" % int(self.element.tag)
+        return f"{int(self.element.tag):08X}"
 
     @property
     def element_name(self) -> str:
@@ -285,7 +275,7 @@ class FieldsWithLookups:
         return self.fields.values()
 
     def __repr__(self) -> str:
-        return "FieldsWithLookups(%d fields)" % len(self.fields)
+        return f"FieldsWithLookups({len(self.fields)} fields)"
 
 
 def _skipped(element: DataElement, skip: frozenset[str]) -> bool:
@@ -419,9 +409,9 @@ def expand_field_expression(
     if expander == "select":
         return {u: f for u, f in lookups.items() if f.select_matches(expression)}
     if expander == "endswith":
-        pattern = "(%s)$" % expression
+        pattern = f"({expression})$"
     elif expander == "startswith":
-        pattern = "^(%s)" % expression
+        pattern = f"^({expression})"
     elif expander in ("contains", "except"):
         pattern = expression
     else:

@@ -19,7 +19,7 @@ from pydicom.multival import MultiValue
 from deid.dicom.fields import DicomField, expand_field_expression, get_fields_with_lookup
 from deid.errors import DeidError
 
-__all__ = ["extract_values_list", "extract_fields_list", "parse_split_params"]
+__all__ = ["extract_fields_list", "extract_values_list", "parse_split_params"]
 
 
 def parse_split_params(value: str | None) -> tuple[str, int]:

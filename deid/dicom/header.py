@@ -27,7 +27,7 @@ from deid.dicom.parser import DicomParser
 from deid.dicom.utils import OutputExistsError, load_dicom, output_path, save_dicom
 from deid.errors import DeidError
 
-__all__ = ["get_identifiers", "replace_identifiers", "remove_private_identifiers"]
+__all__ = ["get_identifiers", "remove_private_identifiers", "replace_identifiers"]
 
 _EMPTY_RECIPE = type("_NoRecipe", (), {"deid": {"format": "dicom", "header": []}})()
 

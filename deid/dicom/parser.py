@@ -51,26 +51,15 @@ from deid.dicom.fields import (
 from deid.dicom.groups import extract_fields_list, extract_values_list
 from deid.dicom.tags import get_private, remove_sequences
 from deid.dicom.utils import load_dicom, save_dicom
+from deid.engine.walk import DEFAULT_SKIP
 from deid.errors import ApplyError, DeidError
 from deid.utils.actions import convert_value, parse_keyvalue_pairs
 
-__all__ = ["DicomParser", "DEFAULT_CONFIG", "load_config", "FieldExpressionError"]
+__all__ = ["DEFAULT_CONFIG", "DicomParser", "FieldExpressionError", "load_config"]
 
 #: Upstream's ``deid/dicom/config.json``: what is never indexed, and what runs after a recipe.
 DEFAULT_CONFIG: dict[str, Any] = {
-    "get": {
-        "skip": [
-            "PixelData",
-            "RedPaletteColorLookupTableData",
-            "GreenPaletteColorLookupTableData",
-            "BluePaletteColorLookupTableData",
-            "VOILUTSequence",
-            "FileMetaInformationGroupLength",
-            "FileMetaInformationVersion",
-            "TransferSyntaxUID",
-            "ImplementationClassUID",
-        ]
-    },
+    "get": {"skip": list(DEFAULT_SKIP)},
     "put": {"actions": [{"action": "KEEP", "field": "PixelData"}]},
 }
 
@@ -82,7 +71,7 @@ class FieldExpressionError(DeidError, ValueError):
     """A field expression that an action cannot use (e.g. ``ADD contains:x``)."""
 
 
-def load_config(config: Any = None) -> "OrderedDict[str, Any]":
+def load_config(config: Any = None) -> OrderedDict[str, Any]:
     """Return the get/put configuration: a dict, a path to a JSON file, or None (default).
 
     Examples
@@ -131,7 +120,7 @@ def _recipe_dict(recipe: Any) -> dict[str, Any]:
     return data
 
 
-_PLAN_CACHE: "OrderedDict[Any, Any]" = OrderedDict()
+_PLAN_CACHE: OrderedDict[Any, Any] = OrderedDict()
 _PLAN_CACHE_SIZE = 16
 
 
@@ -242,7 +231,7 @@ class DicomParser:
         self._fields_stale = False
 
     def __str__(self) -> str:
-        return "[dicom-parser:%s]" % self.dicom_name
+        return f"[dicom-parser:{self.dicom_name}]"
 
     __repr__ = __str__
 
@@ -342,7 +331,8 @@ class DicomParser:
         texts = [str(v) for v in values if v not in ("", None)]
         if not texts:
             return {}
-        regex = re.compile("(%s)" % "|".join(re.escape(t) for t in texts), re.IGNORECASE)
+        alternatives = "|".join(re.escape(t) for t in texts)
+        regex = re.compile(f"({alternatives})", re.IGNORECASE)
         found = {}
         for uid, field in self._index().items():
             element = field.element

@@ -21,10 +21,10 @@ from pydicom.tag import BaseTag, Tag
 from deid.errors import DeidError
 
 __all__ = [
-    "get_tag",
     "add_tag",
     "find_tag",
     "get_private",
+    "get_tag",
     "has_private",
     "remove_sequences",
     "update_tag",
@@ -137,7 +137,7 @@ def has_private(dicom: Dataset) -> bool:
     found = get_private(dicom)
     from deid.logger import bot
 
-    bot.info("Found %s private elements" % len(found))
+    bot.info(f"Found {len(found)} private elements")
     return bool(found)
 
 

@@ -28,12 +28,12 @@ from deid.errors import DeidError, DicomReadError
 from deid.logger import bot
 
 __all__ = [
-    "dcmread",
-    "load_dicom",
-    "get_files",
-    "save_dicom",
-    "output_path",
     "OutputExistsError",
+    "dcmread",
+    "get_files",
+    "load_dicom",
+    "output_path",
+    "save_dicom",
 ]
 
 
@@ -161,7 +161,7 @@ def output_path(
     '/out/a.dcm'
     """
     if dicom_file is None:
-        name = "deid-%s.dcm" % uuid.uuid4().hex[:12]
+        name = f"deid-{uuid.uuid4().hex[:12]}.dcm"
         source_dir = None
     else:
         name = os.path.basename(os.fspath(dicom_file))
@@ -179,7 +179,7 @@ def _write_dataset(dicom: Dataset, target: str) -> None:
     os.makedirs(folder, exist_ok=True)
     # a fresh name (not mkstemp, whose 0600 mode would stick): pydicom creates it with the
     # usual umask-derived permissions
-    tmp = os.path.join(folder, ".deid-%s.part" % uuid.uuid4().hex)
+    tmp = os.path.join(folder, f".deid-{uuid.uuid4().hex}.part")
     try:
         dicom.save_as(tmp, enforce_file_format=False)
         os.replace(tmp, target)

@@ -17,6 +17,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from deid.engine.walk import tag_string
+
 __all__ = ["Change", "ChangeLog", "RuleRef", "format_tag"]
 
 
@@ -28,7 +30,7 @@ def format_tag(tag: int, keyword: str = "") -> str:
     >>> format_tag(0x00100010, "PatientName")
     '(0010,0010) PatientName'
     """
-    text = f"({tag >> 16:04X},{tag & 0xFFFF:04X})"
+    text = tag_string(tag)
     return f"{text} {keyword}" if keyword else text
 
 

@@ -133,8 +133,9 @@ def compile_plan(
             errors.append(str(exc))
             sel = Selector("none")
         if sel.kind in ("values", "fields") and (sel.kind, sel.text) not in group_names:
-            errors.append(f"{where}: {rule.text!r} refers to an undefined %{sel.kind} group "
-                          f"{sel.text!r}")
+            errors.append(
+                f"{where}: {rule.text!r} refers to an undefined %{sel.kind} group {sel.text!r}"
+            )
         value = action.value
         if action.action in _NEEDS_VALUE and value is None:
             errors.append(f"{where}: {action.action} needs a value ({rule.text!r})")
@@ -146,8 +147,9 @@ def compile_plan(
             if spec is not None:
                 resolved[name] = spec
             elif value.kind == "deid_func":
-                errors.append(f"{where}: deid_func:{name} is not a registered function "
-                              f"({rule.text!r})")
+                errors.append(
+                    f"{where}: deid_func:{name} is not a registered function ({rule.text!r})"
+                )
             else:
                 unresolved.append((name, rule))
             if value.kind == "deid_func" and name not in extra:
@@ -161,25 +163,26 @@ def compile_plan(
             and value.kind == "literal"
             and not re.fullmatch(r"\s*[+-]?\d+\s*", value.text)
         ):
-            errors.append(f"{where}: JITTER needs a whole number of days, got "
-                          f"{value.text!r} ({rule.text!r})")
+            errors.append(
+                f"{where}: JITTER needs a whole number of days, got {value.text!r} ({rule.text!r})"
+            )
         target = next(iter(sel.tags)) if sel.kind == "add" else None
-        actions.append(CompiledAction(index, action.action, value, rule, target,
-                                      action.field.text))
+        actions.append(CompiledAction(index, action.action, value, rule, target, action.field.text))
         selectors.append(sel)
     groups: list[GroupSpec] = []
     for group in tuple(recipe.values) + tuple(recipe.fields):
         lines = []
         for line in group.lines:
             try:
-                sel = compile_selector(line.field,
-                                       where=f"{line.span.file}:{line.span.line}")
+                sel = compile_selector(line.field, where=f"{line.span.file}:{line.span.line}")
             except PlanError as exc:
                 errors.append(str(exc))
                 continue
             if group.kind == "fields" and line.action.upper() != "FIELD":
-                errors.append(f"{line.span.file}:{line.span.line}: %fields groups only take "
-                              f"FIELD lines, got {line.action!r}")
+                errors.append(
+                    f"{line.span.file}:{line.span.line}: %fields groups only take "
+                    f"FIELD lines, got {line.action!r}"
+                )
                 continue
             if line.action.upper() not in ("FIELD", "SPLIT"):
                 continue

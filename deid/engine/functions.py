@@ -216,8 +216,15 @@ def _as_bool(value: Any) -> bool:
     return bool(value)
 
 
-def jitter(item: Any = None, value: Any = None, field: Any = None, dicom: Any = None,
-           days: Any = 1, years: Any = 0, **kwargs: Any) -> Any:
+def jitter(
+    item: Any = None,
+    value: Any = None,
+    field: Any = None,
+    dicom: Any = None,
+    days: Any = 1,
+    years: Any = 0,
+    **kwargs: Any,
+) -> Any:
     """``deid_func:jitter days=N years=M``: the field's own date moved by N + 365*M days.
 
     Use it with REPLACE. Returns None when the value is not a date that can be shifted (the
@@ -243,9 +250,16 @@ def jitter(item: Any = None, value: Any = None, field: Any = None, dicom: Any = 
     return result.value if result.status == "shifted" else None
 
 
-def pydicom_uuid(item: Any = None, value: Any = None, field: Any = None, dicom: Any = None,
-                 prefix: Any = "2.25.", stable_remapping: Any = True, context: Any = None,
-                 **kwargs: Any) -> str:
+def pydicom_uuid(
+    item: Any = None,
+    value: Any = None,
+    field: Any = None,
+    dicom: Any = None,
+    prefix: Any = "2.25.",
+    stable_remapping: Any = True,
+    context: Any = None,
+    **kwargs: Any,
+) -> str:
     """``deid_func:pydicom_uuid [prefix=<root.>] [stable_remapping=true|false]``.
 
     Without a key: ``pydicom.uid.generate_uid(prefix, entropy_srcs=[str(original)])`` (stable,
@@ -279,14 +293,20 @@ def pydicom_uuid(item: Any = None, value: Any = None, field: Any = None, dicom: 
 
             cached = keys.keyed_uid(context.keyed(), text)
             context.uid_map[text] = cached
-        return cached
+        return str(cached)
     if _as_bool(stable_remapping):
         return str(generate_uid(prefix=prefix, entropy_srcs=[str(original)]))
     return str(generate_uid(prefix=prefix))
 
 
-def dicom_uuid(item: Any = None, value: Any = None, field: Any = None, dicom: Any = None,
-               org_root: Any = "anonymous-organization", **kwargs: Any) -> str:
+def dicom_uuid(
+    item: Any = None,
+    value: Any = None,
+    field: Any = None,
+    dicom: Any = None,
+    org_root: Any = "anonymous-organization",
+    **kwargs: Any,
+) -> str:
     """``deid_func:dicom_uuid [org_root=<root>]``: ``<org_root>.<uuid4 as int>``, at most 64 chars.
 
     Random on every call. The default root is upstream's literal text (not a valid UID root; the
@@ -301,8 +321,9 @@ def dicom_uuid(item: Any = None, value: Any = None, field: Any = None, dicom: An
     return f"{org_root}.{uuid.uuid4().int}"[:64]
 
 
-def basic_uuid(item: Any = None, value: Any = None, field: Any = None, dicom: Any = None,
-               **kwargs: Any) -> str:
+def basic_uuid(
+    item: Any = None, value: Any = None, field: Any = None, dicom: Any = None, **kwargs: Any
+) -> str:
     """``deid_func:basic_uuid``: ``str(uuid4())``.
 
     Examples
@@ -313,8 +334,9 @@ def basic_uuid(item: Any = None, value: Any = None, field: Any = None, dicom: An
     return str(uuid.uuid4())
 
 
-def suffix_uuid(item: Any = None, value: Any = None, field: Any = None, dicom: Any = None,
-                **kwargs: Any) -> str:
+def suffix_uuid(
+    item: Any = None, value: Any = None, field: Any = None, dicom: Any = None, **kwargs: Any
+) -> str:
     """``deid_func:suffix_uuid``: ``<lower-cased field name>-<uuid4>``.
 
     Examples

@@ -97,7 +97,12 @@ def _shift_dt(text: str, days: int) -> str | None:
     try:
         frac = (m[7] or "").ljust(6, "0")
         when = _dt.datetime(
-            int(m[1]), int(m[2]), int(m[3]), int(m[4] or 0), int(m[5] or 0), int(m[6] or 0),
+            int(m[1]),
+            int(m[2]),
+            int(m[3]),
+            int(m[4] or 0),
+            int(m[5] or 0),
+            int(m[6] or 0),
             int(frac or 0),
         )
         when += _dt.timedelta(days=days)

@@ -39,7 +39,9 @@ import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from deid.engine.values import MAX_VALUE_LENGTH
 from deid.errors import DeidError
 
 __all__ = [
@@ -64,21 +66,15 @@ __all__ = [
 
 #: Environment variable holding the key text.
 ENV_VAR = "DEID_KEY"
-#: Maximum value length by VR (PS3.5 Table 6.2-1); PN is per component group.
+#: Maximum pseudonym length by VR: the PS3.5 value length (PN per component group), and for the
+#: unlimited text VRs UC and UT a cap of 64 and 1024.
 VR_MAX_LENGTH: dict[str, int] = {
-    "AE": 16,
-    "AS": 4,
-    "CS": 16,
-    "DS": 16,
-    "IS": 12,
-    "LO": 64,
-    "LT": 10240,
-    "PN": 64,
-    "SH": 16,
-    "ST": 1024,
+    **{
+        vr: MAX_VALUE_LENGTH[vr]
+        for vr in ("AE", "AS", "CS", "DS", "IS", "LO", "LT", "PN", "SH", "ST", "UI")
+    },
     "UC": 64,
     "UT": 1024,
-    "UI": 64,
 }
 _MIN_KEY_BYTES = 16
 #: Offsets lie in [-DAYS_MAX, -DAYS_MIN]: always into the past, never zero.
@@ -210,8 +206,7 @@ def keyed_digest(key: Key, domain: str, value: str | bytes) -> bytes:
     if hit is not None:
         return hit
     data = value.encode("utf-8") if isinstance(value, str) else bytes(value)
-    digest = hmac.new(key.secret, domain.encode("utf-8") + b"\x00" + data,
-                      hashlib.sha256).digest()
+    digest = hmac.new(key.secret, domain.encode("utf-8") + b"\x00" + data, hashlib.sha256).digest()
     if len(_DIGESTS) >= _DIGESTS_MAX:
         _DIGESTS.clear()
     _DIGESTS[memo] = digest
@@ -303,7 +298,8 @@ def keyed_number(key: Key, value: str, *, digits: int = 9, namespace: str = "num
     True
     """
     digest = keyed_digest(key, f"num:{namespace}", str(value).strip())
-    return int.from_bytes(digest[:8], "big") % (10**digits - 1) + 1
+    modulus = int(10**digits) - 1  # int ** int may be a float for mypy
+    return int.from_bytes(digest[:8], "big") % modulus + 1
 
 
 def keyed_name(key: Key, value: str, *, namespace: str = "name") -> str:
@@ -518,12 +514,12 @@ class Pseudonymizer:
     _rows: dict[tuple[str, str], str] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def __getstate__(self) -> dict:
+    def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state.pop("_lock", None)
         return state
 
-    def __setstate__(self, state: dict) -> None:
+    def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._lock = threading.Lock()
 

@@ -52,7 +52,13 @@ from deid.engine.functions import FunctionSpec, get_function, parse_extras
 from deid.engine.jitter import parse_days, shift_value
 from deid.engine.rawscan import scan_sequence
 from deid.engine.selectors import ElementKey, Selector, static_match
-from deid.engine.values import ValueConversionError, check_value, convert_value, surely_valid
+from deid.engine.values import (
+    MAX_VALUE_LENGTH,
+    ValueConversionError,
+    check_value,
+    convert_value,
+    surely_valid,
+)
 from deid.engine.walk import (
     Field,
     is_sequence,
@@ -130,10 +136,21 @@ class _Entry:
         "vr",
     )
 
-    def __init__(self, parent: Dataset | None, tag: int, uid: str, name: str, is_meta: bool,
-                 sels: tuple[int, ...], ancestors: tuple[_Entry, ...], sq: bool,
-                 creator: str | None, raw_vr: str | None, present: bool = True,
-                 in_index: bool = True):
+    def __init__(
+        self,
+        parent: Dataset | None,
+        tag: int,
+        uid: str,
+        name: str,
+        is_meta: bool,
+        sels: tuple[int, ...],
+        ancestors: tuple[_Entry, ...],
+        sq: bool,
+        creator: str | None,
+        raw_vr: str | None,
+        present: bool = True,
+        in_index: bool = True,
+    ):
         self.parent = parent
         self.tag = tag
         self.uid = uid
@@ -179,12 +196,9 @@ def _light_element(entry: _Entry, stand_in: bool = False) -> Any:
 
 
 #: Text VRs whose ASCII values :func:`_encoded` stores as raw bytes.
-_RAW_TEXT_VRS = frozenset({"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "LT", "PN", "SH",
-                           "ST", "TM", "UC", "UI", "UT"})
-
-
-_MAX_LENGTH = {"AE": 16, "AS": 4, "CS": 16, "DA": 8, "DS": 16, "DT": 26, "IS": 12, "LO": 64,
-               "PN": 64, "SH": 16, "TM": 14, "UI": 64}
+_RAW_TEXT_VRS = frozenset(
+    {"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "LT", "PN", "SH", "ST", "TM", "UC", "UI", "UT"}
+)
 
 
 def _encoded(key: Any, vr: str, value: Any) -> RawDataElement | None:
@@ -210,7 +224,7 @@ def _encoded(key: Any, vr: str, value: Any) -> RawDataElement | None:
         return None  # trailing spaces are padding in DICOM: keep pydicom's own handling
     data = text.encode("ascii")
     if len(data) % 2:
-        if len(parts) > 1 and len(parts[-1]) >= _MAX_LENGTH.get(vr, 1 << 30):
+        if len(parts) > 1 and len(parts[-1]) >= MAX_VALUE_LENGTH.get(vr, 1 << 30):
             return None  # pydicom would count the padding into the last value when reading
         data += b"\x00" if vr == "UI" else b" "
     tag = key if isinstance(key, BaseTag) else BaseTag(key)
@@ -308,14 +322,24 @@ class Plan:
         )
         # an unconditional BLANK empties a sequence: nothing inside it reaches the output
         self._blank_always = frozenset(a.index for a in self.actions if a.action == "BLANK")
-        self._memo: dict[ElementKey, tuple[int, ...]] = {}
+        #: keyed by ElementKey; the walk looks up plain tuples (same hash and equality, cheaper)
+        self._memo: dict[tuple[Any, ...], tuple[int, ...]] = {}
         self._constants: dict[tuple[int, str, int], tuple[Any, str, Any]] = {}
 
     def __getstate__(self) -> dict[str, Any]:
         return {
             k: getattr(self, k)
-            for k in ("actions", "selectors", "skip", "groups", "functions", "unresolved",
-                      "post", "sources", "pre")
+            for k in (
+                "actions",
+                "selectors",
+                "skip",
+                "groups",
+                "functions",
+                "unresolved",
+                "post",
+                "sources",
+                "pre",
+            )
         }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -380,10 +404,14 @@ class Plan:
         ctx = context or Context()
         missing = []
         for name, rule in self.unresolved:
-            if ctx.lookup_function(name) is None and name not in self.functions \
-                    and get_function(name) is None:
-                missing.append(f"{rule.source}:{rule.line}: func:{name} is not defined "
-                               f"(in {rule.text!r})")
+            if (
+                ctx.lookup_function(name) is None
+                and name not in self.functions
+                and get_function(name) is None
+            ):
+                missing.append(
+                    f"{rule.source}:{rule.line}: func:{name} is not defined (in {rule.text!r})"
+                )
         if missing:
             raise PlanError("; ".join(missing))
 
@@ -464,8 +492,9 @@ class _Run:
 
     # -- phase 1 ------------------------------------------------------------------------------
     def _key(self, parent: Dataset, tag: int, raw: Any, prefix: str | None) -> ElementKey:
-        creator = private_creator(parent, tag) if (tag >> 16) & 1 and (tag & 0xFFFF) >= 0x1000 \
-            else None
+        creator = (
+            private_creator(parent, tag) if (tag >> 16) & 1 and (tag & 0xFFFF) >= 0x1000 else None
+        )
         vr = None
         if self.plan._needs_vr:
             vr = raw.VR
@@ -489,11 +518,11 @@ class _Run:
         keep_ids = plan._keep
         if keep_ids:
             for parent, _ in tops:
-                for tag, raw in list(parent._dict.items()):
-                    if tag in plan.skip:
+                for ktag, raw in list(parent._dict.items()):
+                    if ktag in plan.skip:
                         continue
-                    if any(s in keep_ids for s in decide(self._key(parent, tag, raw, None))):
-                        kept.add(tag)
+                    if any(s in keep_ids for s in decide(self._key(parent, ktag, raw, None))):
+                        kept.add(ktag)
         self.kept = kept
         skip = plan.skip | kept if kept else plan.skip
         needs_all = bool(plan._dynamic)
@@ -510,10 +539,9 @@ class _Run:
 
         strip, private = self.strip, self.private
         top_present: dict[int, _Entry] = {}
-        queue: deque[tuple[Dataset, str | None, str | None, tuple[_Entry, ...], bool,
-                           tuple[list[Any], ...]]] = deque(
-            (parent, None, None, (), is_meta, ()) for parent, is_meta in tops
-        )
+        queue: deque[
+            tuple[Dataset, str | None, str | None, tuple[_Entry, ...], bool, tuple[list[Any], ...]]
+        ] = deque((parent, None, None, (), is_meta, ()) for parent, is_meta in tops)
         entries = self.entries
         while queue:
             parent, uid_prefix, prefix, ancestors, is_meta, chain = queue.popleft()
@@ -522,7 +550,8 @@ class _Run:
                 tag = int(btag)  # plain ints: BaseTag compares in Python, ints in C
                 if private and (tag >> 16) & 1:
                     self.deletions.append(
-                        (parent, tag, "PRIVATE", self._uid(uid_prefix, tag), chain))
+                        (parent, tag, "PRIVATE", self._uid(uid_prefix, tag), chain)
+                    )
                     continue
                 if strip and top and not is_meta and is_sequence(parent, tag, raw):
                     self.deletions.append((parent, tag, "STRIP", tag_string(tag), chain))
@@ -557,16 +586,22 @@ class _Run:
                     uid, name = f"{uid_prefix}__{tag_string(tag)}", f"{prefix}__{kw}"
                 entry = None
                 if sels or needs_all:
-                    entry = _Entry(parent, tag, uid, name, is_meta, sels, ancestors, sq, creator,
-                                   raw_vr)
+                    entry = _Entry(
+                        parent, tag, uid, name, is_meta, sels, ancestors, sq, creator, raw_vr
+                    )
                     entry.key = btag
                     entry.chain = chain
                     entries.append(entry)
                     if top:
                         top_present[tag] = entry
-                if sq and can_prune and (
-                    any(x in remove_always for x in sels) and not any(x in rj for x in sels)
-                    or any(x in blank_always for x in sels)
+                if (
+                    sq
+                    and can_prune
+                    and (
+                        any(x in remove_always for x in sels)
+                        and not any(x in rj for x in sels)
+                        or any(x in blank_always for x in sels)
+                    )
                 ):
                     sq = False  # removed or emptied for certain: no need to look inside
                 if (
@@ -596,19 +631,31 @@ class _Run:
                             queue.append((item, f"{uid}__{index}", name, below, is_meta, inner))
         # ADD targets that are absent, or present but outside the index (KEEP / skip list).
         for act in plan._adds:
+            assert act.target is not None
             tag = act.target
-            assert tag is not None
             if tag in top_present:
                 continue
             holder = meta if tag >> 16 == 2 else ds
             present = holder is not None and tag in holder._dict
             creator = None
             key = ElementKey(None, tag, creator, _default_vr(tag) if plan._needs_vr else None)
-            entry = _Entry(holder, tag, tag_string(tag), keyword_of(tag), tag >> 16 == 2,
-                           decide(key), (), False, None, None, present=present, in_index=False)
+            entry = _Entry(
+                holder,
+                tag,
+                tag_string(tag),
+                keyword_of(tag),
+                tag >> 16 == 2,
+                decide(key),
+                (),
+                False,
+                None,
+                None,
+                present=present,
+                in_index=False,
+            )
             if present:
                 assert holder is not None
-                entry.sq = is_sequence(holder, tag, holder._dict[tag])
+                entry.sq = is_sequence(holder, tag, holder._dict[BaseTag(tag)])
             top_present[tag] = entry
             entries.append(entry)
 
@@ -665,7 +712,8 @@ class _Run:
             self.group_values[name] = unique
             self.values_patterns[name] = (
                 re.compile("(" + "|".join(re.escape(v) for v in unique) + ")", re.IGNORECASE)
-                if unique else None
+                if unique
+                else None
             )
         for name, found_fields in fields.items():
             self.group_values[name] = found_fields
@@ -743,12 +791,20 @@ class _Run:
         if value.kind in ("func", "deid_func"):
             spec = self.plan._function(value, self.ctx)
             if spec is None:
-                raise PlanError(f"{self._where(act, None)}: {value.kind}:{value.name} is not "
-                                "defined")
-            field_obj = act.field_text if for_add else self._field(
-                entry, getattr(spec.func, "deid_light_element", False))
-            kwargs: dict[str, Any] = {"dicom": self.ds, "value": value.text, "field": field_obj,
-                                      "item": self._lookup()}
+                raise PlanError(
+                    f"{self._where(act, None)}: {value.kind}:{value.name} is not defined"
+                )
+            field_obj = (
+                act.field_text
+                if for_add
+                else self._field(entry, getattr(spec.func, "deid_light_element", False))
+            )
+            kwargs: dict[str, Any] = {
+                "dicom": self.ds,
+                "value": value.text,
+                "field": field_obj,
+                "item": self._lookup(),
+            }
             if value.kind == "deid_func":
                 kwargs.update(parse_extras(value.args))
             if spec.context:
@@ -758,8 +814,10 @@ class _Run:
             except (PlanError, ApplyError):
                 raise
             except Exception as exc:
-                raise ApplyError(f"{self._where(act, entry)}: {value.kind}:{value.name} failed: "
-                                 f"{type(exc).__name__}: {exc}") from exc
+                raise ApplyError(
+                    f"{self._where(act, entry)}: {value.kind}:{value.name} failed: "
+                    f"{type(exc).__name__}: {exc}"
+                ) from exc
         return value.text
 
     def _convert(self, act: CompiledAction, entry: _Entry, value: Any, vr: str) -> Any:
@@ -768,10 +826,14 @@ class _Run:
         except ValueConversionError as exc:
             raise ApplyError(f"{self._where(act, entry)}: {exc} (VR {vr})") from None
 
-    def _record(self, entry: _Entry, act: CompiledAction, old_vr: str | None,
-                detail: str | None = None) -> None:
-        self.changes.append(Change(entry.uid, entry.tag, keyword_of(entry.tag), act.action,
-                                   act.rule, old_vr, detail))
+    def _record(
+        self, entry: _Entry, act: CompiledAction, old_vr: str | None, detail: str | None = None
+    ) -> None:
+        self.changes.append(
+            Change(
+                entry.uid, entry.tag, keyword_of(entry.tag), act.action, act.rule, old_vr, detail
+            )
+        )
 
     def _dyn_match(self, sid: int, entry: _Entry, action: str) -> bool:
         sel = self.plan.selectors[sid]
@@ -820,8 +882,11 @@ class _Run:
                 if aid in dynamic and not self._dyn_match(aid, entry, kind):
                     continue
                 if kind == "ADD":
-                    if entry.parent is not None and entry.parent is not self.ds \
-                            and entry.tag >> 16 != 2:
+                    if (
+                        entry.parent is not None
+                        and entry.parent is not self.ds
+                        and entry.tag >> 16 != 2
+                    ):
                         continue
                     self._add(act, entry)
                 elif not entry.in_index:
@@ -845,7 +910,8 @@ class _Run:
                     # as upstream: a REPLACE/JITTER selecting the element (by any expression
                     # but a values:/fields: group) cancels its removal
                     if len(ids) > 1 and any(
-                        s in rj and s not in group_sel
+                        s in rj
+                        and s not in group_sel
                         and (s not in dynamic or self._dyn_match(s, entry, "REPLACE"))
                         for s in ids
                     ):
@@ -853,8 +919,10 @@ class _Run:
                     if act.value is not None:
                         cond = self._resolve(act, entry)
                         if cond is MISSING:
-                            raise ApplyError(f"{self._where(act, entry)}: variable "
-                                             f"{act.value.name!r} is not defined")
+                            raise ApplyError(
+                                f"{self._where(act, entry)}: variable "
+                                f"{act.value.name!r} is not defined"
+                            )
                         if not cond:
                             continue
                     old_vr = entry.vr or entry.raw_vr
@@ -867,9 +935,11 @@ class _Run:
         value = self._resolve(act, entry, for_add=True)
         if value is MISSING or value is None:
             if entry.present and entry.in_index:
-                raise ApplyError(f"{self._where(act, entry)}: "
-                                 f"{self._missing_text(act)}; the element is present and would "
-                                 "keep its original value")
+                raise ApplyError(
+                    f"{self._where(act, entry)}: "
+                    f"{self._missing_text(act)}; the element is present and would "
+                    "keep its original value"
+                )
             return
         old_vr = None
         if entry.present:
@@ -891,8 +961,10 @@ class _Run:
             if not isinstance(value, (list, tuple, Sequence)) or not all(
                 isinstance(v, Dataset) for v in value
             ):
-                raise ApplyError(f"{self._where(act, entry)}: cannot replace a sequence with "
-                                 f"{type(value).__name__} {value!r}")
+                raise ApplyError(
+                    f"{self._where(act, entry)}: cannot replace a sequence with "
+                    f"{type(value).__name__} {value!r}"
+                )
             value = Sequence(list(value))
         else:
             value = self._convert(act, entry, value, vr)
@@ -920,7 +992,9 @@ class _Run:
         if vr is None or vr == "SQ":
             return None
         spec = self.plan._function(value, self.ctx)
-        consts = getattr(spec.func, "deid_vr_constant", None) if spec is not None else None
+        if spec is None:
+            return None
+        consts = getattr(spec.func, "deid_vr_constant", None)
         if not consts or vr not in consts:
             return None
         key = (act.index, vr, id(spec.func))
@@ -946,8 +1020,10 @@ class _Run:
             return
         value = self._resolve(act, entry)
         if value is MISSING or value is None:
-            raise ApplyError(f"{self._where(act, entry)}: {self._missing_text(act)}; the "
-                             "element would keep its original value")
+            raise ApplyError(
+                f"{self._where(act, entry)}: {self._missing_text(act)}; the "
+                "element would keep its original value"
+            )
         old_vr = self._known_vr(entry) or self._vr(entry)
         value = self._set_value(act, entry, value, old_vr)
         entry.changed = True
@@ -964,8 +1040,10 @@ class _Run:
             pass
         days = self._resolve(act, entry)
         if days is MISSING or days is None:
-            raise ApplyError(f"{self._where(act, entry)}: {self._missing_text(act)}; the date "
-                             "would keep its original value")
+            raise ApplyError(
+                f"{self._where(act, entry)}: {self._missing_text(act)}; the date "
+                "would keep its original value"
+            )
         try:
             days = parse_days(days)
         except ValueError as exc:
@@ -987,20 +1065,21 @@ class _Run:
     def commit(self) -> ChangeLog:
         ds = self.ds
         log = ChangeLog()
-        for parent, tag, kind, uid, chain in self.deletions:
-            if tag in parent._dict:
-                del parent[tag]
+        for owner, gone, kind, uid, chain in self.deletions:
+            if gone in owner._dict:
+                del owner[gone]
             for record in chain:
                 record[3] = True
-            log.append(Change(uid, tag, keyword_of(tag), kind, None, None, None))
+            log.append(Change(uid, gone, keyword_of(gone), kind, None, None, None))
         touched_private: list[Dataset] = []
         for entry in self.entries:
             if entry.present == entry.orig_present and not entry.changed:
                 continue
             for record in entry.chain:
                 record[3] = True
-            if entry.ancestors and any(not a.present or a.changed and a.sq
-                                       for a in entry.ancestors):
+            if entry.ancestors and any(
+                not a.present or a.changed and a.sq for a in entry.ancestors
+            ):
                 continue
             parent = entry.parent
             tag = entry.tag
@@ -1032,7 +1111,8 @@ class _Run:
                 # same key, no look-ups; a valid ASCII text value is stored encoded, as pydicom
                 # stores what it reads (written as is, decoded when read)
                 store[key] = _encoded(key, vr, entry.value) or DataElement(
-                    tag, vr, entry.value, validation_mode=_config.IGNORE)
+                    tag, vr, entry.value, validation_mode=_config.IGNORE
+                )
         for parent in touched_private:  # a private creator went: forget its block
             if getattr(parent, "_private_blocks", None):
                 parent._private_blocks = {}

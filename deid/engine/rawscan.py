@@ -41,8 +41,9 @@ __all__ = ["Visitor", "collect_values", "scan_sequence"]
 #: a visitor may also return None to skip the element's children (skip list).
 Visitor = Callable[[str, int, str, "str | None"], "bool | None"]
 
-_LONG = frozenset({b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"UC", b"UN", b"UR", b"UT",
-                   b"SV", b"UV"})
+_LONG = frozenset(
+    {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"UC", b"UN", b"UR", b"UT", b"SV", b"UV"}
+)
 _ITEM = struct.Struct("<HHL").unpack_from
 _HEAD = struct.Struct("<HH2s").unpack_from
 _U16 = struct.Struct("<H").unpack_from
@@ -112,8 +113,9 @@ def collect_values(value: bytes, wanted: frozenset[int]) -> list[tuple[int, str,
     return out if pos == len(value) else None
 
 
-def _items(buf: bytes, pos: int, end: int | None, prefix: str, visit: Visitor,
-           sink: Sink | None = None) -> int:
+def _items(
+    buf: bytes, pos: int, end: int | None, prefix: str, visit: Visitor, sink: Sink | None = None
+) -> int:
     """Scan sequence items from ``pos``; ``end`` None means up to a sequence delimiter."""
     size = len(buf)
     while end is None or pos < end:
@@ -138,8 +140,9 @@ def _items(buf: bytes, pos: int, end: int | None, prefix: str, visit: Visitor,
     return pos
 
 
-def _dataset(buf: bytes, pos: int, end: int | None, prefix: str, visit: Visitor,
-             sink: Sink | None = None) -> int:
+def _dataset(
+    buf: bytes, pos: int, end: int | None, prefix: str, visit: Visitor, sink: Sink | None = None
+) -> int:
     """Scan one item's elements; ``end`` None means up to an item delimiter."""
     size = len(buf)
     creators: dict[int, str] = {}
@@ -179,12 +182,12 @@ def _dataset(buf: bytes, pos: int, end: int | None, prefix: str, visit: Visitor,
         if pos + length > size:
             raise _GiveUp
         if group & 1 and 0x0010 <= elem <= 0x00FF:
-            creators[tag] = buf[pos:pos + length].decode("latin-1").strip(" \x00")
+            creators[tag] = buf[pos : pos + length].decode("latin-1").strip(" \x00")
         verdict = visit(prefix, tag, text_vr, creator)
         if verdict:
             raise _Found
         if sink is not None and tag in sink[0] and vr != b"SQ":
-            sink[1].append((tag, text_vr, buf[pos:pos + length]))
+            sink[1].append((tag, text_vr, buf[pos : pos + length]))
         if vr == b"SQ" and verdict is not None and length:
             child = f"{prefix}__{keyword_of(tag)}" if sink is None else ""
             _items(buf, pos, pos + length, child, visit, sink)

@@ -41,7 +41,9 @@ __all__ = [
 
 #: Selector kinds decided per file (not memoisable).
 DYNAMIC_KINDS = frozenset({"values", "fields", "nested_uid"})
-_NESTED_UID = re.compile(r"^\([0-9a-f]{4},[0-9a-f]{4}\)(__\d+__\([0-9a-f]{4},[0-9a-f]{4}\))+$", re.IGNORECASE)
+_NESTED_UID = re.compile(
+    r"^\([0-9a-f]{4},[0-9a-f]{4}\)(__\d+__\([0-9a-f]{4},[0-9a-f]{4}\))+$", re.IGNORECASE
+)
 
 
 class ElementKey(NamedTuple):
@@ -114,8 +116,9 @@ def _regex(expr: str, where: str) -> re.Pattern[str]:
         raise PlanError(f"{where}: invalid regular expression {expr!r}: {exc}") from None
 
 
-def compile_selector(expr: FieldExpr, *, for_add: bool = False, where: str | None = None
-                     ) -> Selector:
+def compile_selector(
+    expr: FieldExpr, *, for_add: bool = False, where: str | None = None
+) -> Selector:
     """Compile a :class:`~deid.recipe.ast.FieldExpr`.
 
     Parameters
@@ -168,13 +171,14 @@ def compile_selector(expr: FieldExpr, *, for_add: bool = False, where: str | Non
     if kind == "keyword":
         if re.fullmatch(r"[0-9a-fA-F]{8}", arg):
             return Selector("tags", frozenset({int(arg, 16)}))
-        hits = _name_table().get(arg.lower())
-        if hits:
-            return Selector("tags", frozenset(hits), text=arg.lower())
+        named = _name_table().get(arg.lower())
+        if named:
+            return Selector("tags", frozenset(named), text=arg.lower())
         return Selector("exact", text=arg.lower())
     if kind == "private":
-        return Selector("private", tag=expr.group, creator=(expr.creator or "").lower(),
-                        value=expr.offset)
+        return Selector(
+            "private", tag=expr.group, creator=(expr.creator or "").lower(), value=expr.offset
+        )
     if kind == "nested":
         if _NESTED_UID.match(arg):
             leaf = int(arg[-10:-1].replace(",", ""), 16)
@@ -206,8 +210,7 @@ def candidates(key: ElementKey) -> tuple[str, ...]:
     """
     kw = keyword_of(key.tag)
     name = kw if key.prefix is None else f"{key.prefix}__{kw}"
-    out = [name, tag_string(key.tag), stripped_tag(key.tag), element_name(key.tag, key.creator),
-           kw]
+    out = [name, tag_string(key.tag), stripped_tag(key.tag), element_name(key.tag, key.creator), kw]
     if key.creator:
         group, low = key.tag >> 16, key.tag & 0xFF
         out.append(f'({group:04X},"{key.creator}",{low:02X})')
@@ -232,7 +235,7 @@ def static_match(sel: Selector, key: ElementKey) -> bool:
     if kind == "add":
         return key.prefix is None and key.tag in sel.tags
     if kind == "mask":
-        return (key.tag & sel.value) == sel.tag
+        return bool((key.tag & sel.value) == sel.tag)
     if kind == "exact":
         return any(c.lower() == sel.text for c in candidates(key))
     if kind == "regex":
@@ -242,7 +245,7 @@ def static_match(sel: Selector, key: ElementKey) -> bool:
     if kind == "vr":
         return key.vr is not None and key.vr[:2].upper() == sel.value
     if kind == "group":
-        return (key.tag >> 16) == sel.value
+        return bool((key.tag >> 16) == sel.value)
     if kind == "private":
         return (
             key.creator is not None

@@ -30,6 +30,7 @@ __all__ = [
     "BYTES_VRS",
     "FLOAT_VRS",
     "INT_VRS",
+    "MAX_VALUE_LENGTH",
     "ValueConversionError",
     "check_value",
     "convert_value",
@@ -111,8 +112,24 @@ _SURELY_VALID: dict[str, re.Pattern[str]] = {
     "UC": re.compile(_PRINTABLE + "*"),
     "PN": re.compile(r"[\x20-\x3c\x3e-\x5b\x5d-\x7e]*"),  # one component group, no '='
 }
-_MAX = {"AS": 4, "CS": 16, "DA": 8, "DS": 16, "DT": 26, "IS": 12, "LO": 64, "LT": 10240,
-        "PN": 64, "SH": 16, "ST": 1024, "TM": 14, "UI": 64}
+#: Maximum length of one value by VR (PS3.5 Table 6.2-1; PN per component group). VRs without
+#: a limit here (UC, UT, UR, binary VRs) have none that a value could exceed in practice.
+MAX_VALUE_LENGTH: dict[str, int] = {
+    "AE": 16,
+    "AS": 4,
+    "CS": 16,
+    "DA": 8,
+    "DS": 16,
+    "DT": 26,
+    "IS": 12,
+    "LO": 64,
+    "LT": 10240,
+    "PN": 64,
+    "SH": 16,
+    "ST": 1024,
+    "TM": 14,
+    "UI": 64,
+}
 
 
 def surely_valid(vr: str, text: str) -> bool:
@@ -125,7 +142,11 @@ def surely_valid(vr: str, text: str) -> bool:
     (True, False, False)
     """
     pattern = _SURELY_VALID.get(vr)
-    if pattern is None or len(text) > _MAX.get(vr, 1 << 30) or not pattern.fullmatch(text):
+    if (
+        pattern is None
+        or len(text) > MAX_VALUE_LENGTH.get(vr, 1 << 30)
+        or not pattern.fullmatch(text)
+    ):
         return False
     return vr != "PN" or text.count("^") <= 4
 

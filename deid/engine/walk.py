@@ -26,7 +26,7 @@ Examples
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, NamedTuple
 
 from pydicom import config as _config
@@ -79,6 +79,11 @@ DEFAULT_SKIP: tuple[str, ...] = (
 DEFAULT_SKIP_TAGS: frozenset[int] = frozenset(keyword_dict[k] for k in DEFAULT_SKIP)
 
 _KEYWORDS: dict[int, str] = {}
+
+
+#: ``dict.get`` on a dataset's element dict with a plain int (a BaseTag hashes and compares as its
+#: int); called unbound so that the hot look-ups cost no extra Python frame.
+_get_element: Callable[[Any, int], Any] = dict.get
 
 
 def tag_string(tag: int) -> str:
@@ -190,7 +195,7 @@ def private_creator(ds: Dataset, tag: int) -> str | None:
     if elem < 0x1000:
         return None
     ctag = (tag & 0xFFFF0000) | (elem >> 8)
-    raw = ds._dict.get(ctag)
+    raw = _get_element(ds._dict, ctag)
     if raw is None:
         return None
     value = raw.value
@@ -443,7 +448,7 @@ def light_element(parent: Dataset, tag: int, *, stand_in: bool = False) -> Any:
     >>> light_element(ds, 0x00100010) is None
     True
     """
-    raw = parent._dict.get(tag)
+    raw = _get_element(parent._dict, tag)
     if type(raw) is not RawDataElement or raw.value is None:
         return None
     vr = raw.VR

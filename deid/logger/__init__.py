@@ -13,4 +13,4 @@ from deid.logger.progress import ProgressBar
 #: The shared message object (upstream's global ``bot``).
 bot = DeidMessage()
 
-__all__ = ["bot", "DeidMessage", "ProgressBar"]
+__all__ = ["DeidMessage", "ProgressBar", "bot"]

@@ -26,22 +26,22 @@ from typing import Any, TextIO
 
 __all__ = [
     "ABORT",
-    "FLAG",
-    "ERROR",
-    "WARNING",
-    "LOG",
-    "INFO",
     "CUSTOM",
+    "DEBUG",
+    "ERROR",
+    "FLAG",
+    "INFO",
+    "LOG",
     "QUIET",
     "VERBOSE",
     "VERBOSE1",
     "VERBOSE2",
     "VERBOSE3",
-    "DEBUG",
+    "WARNING",
     "DeidMessage",
+    "convert2boolean",
     "get_logging_level",
     "get_user_color_preference",
-    "convert2boolean",
 ]
 
 ABORT = -5
@@ -155,7 +155,7 @@ class DeidMessage:
         self.logger = logging.getLogger("deid")
 
     def __str__(self) -> str:
-        return "[deid-message|level:%s]" % self.level
+        return f"[deid-message|level:{self.level}]"
 
     # core
     def emitError(self, level: int) -> bool:
@@ -273,7 +273,7 @@ class DeidMessage:
         """Draw a one-line progress bar on stdout (when the level allows it)."""
         if self.level <= min_level or total <= 0:
             return
-        done = int(round(length * iteration / float(total)))
+        done = round(length * iteration / float(total))
         bar = (symbol or "=") * done + " " * (length - done)
         line = f"{prefix or ''}[{bar}] {iteration}/{total} {suffix or ''}"
         stream = self.outputStream or sys.stdout

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # typing.Self needs Python 3.11
+    from typing_extensions import Self
 
 __all__ = ["ProgressBar", "bar"]
 
@@ -43,10 +46,10 @@ class ProgressBar:
         self.every = max(1, every)
         self.last_progress = 0
 
-    def __enter__(self) -> "ProgressBar":
+    def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.done()
 
     def show(self, progress: int, count: int | None = None) -> None:
@@ -57,13 +60,8 @@ class ProgressBar:
         if self.hide or not self.expected_size or progress % self.every:
             return
         filled = int(self.width * progress / self.expected_size)
-        line = "%s[%s%s] %i/%i" % (
-            self.label,
-            self.filled_char * filled,
-            self.empty_char * (self.width - filled),
-            progress,
-            self.expected_size,
-        )
+        bar = self.filled_char * filled + self.empty_char * (self.width - filled)
+        line = f"{self.label}[{bar}] {int(progress)}/{int(self.expected_size)}"
         sys.stderr.write("\r" + line)
         sys.stderr.flush()
 

@@ -54,7 +54,7 @@ class CleanError(DeidError):
 
 
 #: Encapsulated syntaxes re-encoded losslessly in place: syntax -> encoder syntax, options.
-_REENCODE: dict[str, tuple[str, dict[str, Any]]] = {
+_REENCODE: dict[str, tuple[_uid.UID, dict[str, Any]]] = {
     _uid.RLELossless: (_uid.RLELossless, {}),
     _uid.JPEGLSLossless: (_uid.JPEGLSLossless, {}),
     _uid.JPEGLSNearLossless: (_uid.JPEGLSNearLossless, {"jls_error": 0}),
@@ -234,7 +234,7 @@ def _set_pixel_bytes(ds: Dataset, buf: bytearray) -> None:
     ds["PixelData"]._value = buf
 
 
-def _clean_native(ds: Dataset, masks: list, fill: Any, ts: _uid.UID) -> int:
+def _clean_native(ds: Dataset, masks: list[np.ndarray | None], fill: Any, ts: _uid.UID) -> int:
     rows, cols, spp, bits, stored, rep, pi = _attrs(ds)
     frames = len(masks)
     planar = int(ds.get("PlanarConfiguration") or 0)
@@ -243,7 +243,7 @@ def _clean_native(ds: Dataset, masks: list, fill: Any, ts: _uid.UID) -> int:
         from pydicom.pixels import pack_bits, unpack_bits
 
         count = rows * cols * spp * frames
-        flat = unpack_bits(raw)[:count]
+        flat = np.asarray(unpack_bits(raw, as_array=True))[:count]
         if flat.size < count:
             raise CleanError(f"(7FE0,0010) PixelData holds {flat.size} bits, needs {count}")
         arr = flat.reshape(frames, rows, cols).copy()
@@ -292,7 +292,9 @@ def _pi_str(value: Any) -> str:
     return str(getattr(value, "value", value) or "")
 
 
-def _decode_to_native(ds: Dataset, masks: list, fill: Any, ts: _uid.UID) -> tuple[int, str]:
+def _decode_to_native(
+    ds: Dataset, masks: list[np.ndarray | None], fill: Any, ts: _uid.UID
+) -> tuple[int, str]:
     """Decode every frame (one at a time), mask, write Explicit VR Little Endian."""
     decoder = _require_decoder(ts)
     frames = len(masks)
@@ -412,7 +414,7 @@ class _Encapsulator:
         return self.buffer, None
 
 
-def _reencode(ds: Dataset, masks: list, fill: Any, ts: _uid.UID) -> int:
+def _reencode(ds: Dataset, masks: list[np.ndarray | None], fill: Any, ts: _uid.UID) -> int:
     from pydicom.encaps import generate_fragmented_frames
     from pydicom.pixels import get_encoder
 
@@ -491,7 +493,7 @@ def _can_reencode(ts: _uid.UID, pi: str) -> bool:
 
 
 def _dispatch(
-    ds: Dataset, masks: list, fill: Any, ts: _uid.UID, pi_in: str, target: str
+    ds: Dataset, masks: list[np.ndarray | None], fill: Any, ts: _uid.UID, pi_in: str, target: str
 ) -> tuple[str, int]:
     if not ts.is_compressed and pi_in not in ("YBR_FULL_422", "YBR_PARTIAL_422"):
         masked = _clean_native(ds, masks, fill, ts)

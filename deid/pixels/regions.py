@@ -134,7 +134,9 @@ def parse_spec(spec: str, *, keep: bool = False, source: str = "") -> Region:
     return Region(x0, y0, x1, y1, keep=keep, source=source)
 
 
-def regions_from_coordinates(entries: Iterable[Sequence[Any]], source: str = "") -> tuple[Region, ...]:
+def regions_from_coordinates(
+    entries: Iterable[Sequence[Any]], source: str = ""
+) -> tuple[Region, ...]:
     """Read upstream's ``[[mask, spec], ...]`` coordinate list into regions, in order.
 
     ``mask`` is 0 (remove) or 1 (keep); ``spec`` is ``all``, ``x0,y0,x1,y1`` or a list of those

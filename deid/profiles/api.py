@@ -406,8 +406,14 @@ def explain_rules(
         if rule.function:
             action += f" {rule.function}"
         out.append(
-            ExplainRow(rule.row.tag_text, "", rule.row.name, action, rule.why,
-                       f"{POLICY_SOURCE}:{rule.row.line}")
+            ExplainRow(
+                rule.row.tag_text,
+                "",
+                rule.row.name,
+                action,
+                rule.why,
+                f"{POLICY_SOURCE}:{rule.row.line}",
+            )
         )
     if recipes is not None:
         site = [recipes] if isinstance(recipes, Recipe) else list(recipes)

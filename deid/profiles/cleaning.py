@@ -148,7 +148,8 @@ def _wanted() -> dict[int, str]:
     if _WANTED_TAGS is None:
         from pydicom.datadict import tag_for_keyword
 
-        _WANTED_TAGS = {int(tag_for_keyword(k)): k for k in IDENTIFYING_KEYWORDS}
+        tags = {k: tag_for_keyword(k) for k in IDENTIFYING_KEYWORDS}
+        _WANTED_TAGS = {int(t): k for k, t in tags.items() if t is not None}
     return _WANTED_TAGS
 
 
@@ -253,11 +254,44 @@ def identifying_terms(ds: Any, extra: Iterable[str] = ()) -> tuple[str, ...]:
 
 
 #: Letters that Unicode decomposition does not reduce to ASCII: one-letter and usual spellings.
-_SINGLE = str.maketrans({"ß": "s", "ø": "o", "Ø": "O", "æ": "a", "Æ": "A", "ł": "l", "Ł": "L",
-                         "þ": "t", "Þ": "T", "đ": "d", "Đ": "D", "œ": "o", "Œ": "O"})
-_USUAL = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue",
-                        "ß": "ss", "ø": "oe", "Ø": "Oe", "æ": "ae", "Æ": "Ae", "þ": "th",
-                        "Þ": "Th", "œ": "oe", "Œ": "Oe", "å": "aa", "Å": "Aa"})
+_SINGLE = str.maketrans(
+    {
+        "ß": "s",
+        "ø": "o",
+        "Ø": "O",
+        "æ": "a",
+        "Æ": "A",
+        "ł": "l",
+        "Ł": "L",
+        "þ": "t",
+        "Þ": "T",
+        "đ": "d",
+        "Đ": "D",
+        "œ": "o",
+        "Œ": "O",
+    }
+)
+_USUAL = str.maketrans(
+    {
+        "ä": "ae",
+        "ö": "oe",
+        "ü": "ue",
+        "Ä": "Ae",
+        "Ö": "Oe",
+        "Ü": "Ue",
+        "ß": "ss",
+        "ø": "oe",
+        "Ø": "Oe",
+        "æ": "ae",
+        "Æ": "Ae",
+        "þ": "th",
+        "Þ": "Th",
+        "œ": "oe",
+        "Œ": "Oe",
+        "å": "aa",
+        "Å": "Aa",
+    }
+)
 
 
 def ascii_spellings(text: str) -> set[str]:

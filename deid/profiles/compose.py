@@ -240,7 +240,11 @@ def _policy(row: Row, code: str, source: str) -> tuple[str | None, str | None, s
             )
         return "REMOVE", None, f"{label}: all private attributes removed"
     if row.kind == "unknown_public":
-        return "REMOVE", None, f"{label}: a public attribute no dictionary defines may hold anything"
+        return (
+            "REMOVE",
+            None,
+            f"{label}: a public attribute no dictionary defines may hold anything",
+        )
     if code == "K":
         what = "kept; items processed recursively" if is_sq else "kept"
         return None, None, f"{label}: {what}"
@@ -336,7 +340,7 @@ def effective_rules(
 
 
 def _policy_rows(table: Table) -> tuple[Row, ...]:
-    rows = []
+    rows: list[Row] = []
     for elem, name in _OVERLAY_TEXT:
         rows.append(
             Row(
@@ -467,9 +471,11 @@ def rules_to_recipe(
     :data:`POLICY_SOURCE`.
     """
     actions: list[Action] = []
-    policy = policy_rules(
-        tuple(options) if options is not None else _options_of(rules), table=table
-    ) if include_policy else []
+    policy = (
+        policy_rules(tuple(options) if options is not None else _options_of(rules), table=table)
+        if include_policy
+        else []
+    )
     for rule in list(rules) + policy:
         if rule.action is None:
             continue
@@ -478,8 +484,7 @@ def rules_to_recipe(
         if row.kind == "unknown_public":
             for tag in _unknown_kept_tags(rules):
                 fe = FieldExpr(kind="tag", text=format_tag(tag), span=span, tag=tag)
-                actions.append(Action("KEEP", fe, None, span, section="header",
-                                      index=len(actions)))
+                actions.append(Action("KEEP", fe, None, span, section="header", index=len(actions)))
             fields = [
                 FieldExpr(
                     kind="except",

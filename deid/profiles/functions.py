@@ -34,7 +34,7 @@ from functools import lru_cache
 from typing import Any, TypeVar
 
 from deid.engine import keys as _keys
-from deid.engine.values import surely_valid
+from deid.engine.values import MAX_VALUE_LENGTH, surely_valid
 from deid.profiles.cleaning import DUMMY_BY_VR, dummy_value, identifying_terms, mask_terms
 
 __all__ = [
@@ -211,11 +211,6 @@ def _values(element: Any) -> list[Any]:
     return [value]
 
 
-#: Maximum length of one value by VR (PS3.5 Table 6.2-1); PN per component group.
-_MAX_LEN = {
-    "AE": 16, "AS": 4, "CS": 16, "DA": 8, "DS": 16, "DT": 26, "IS": 12, "LO": 64, "LT": 10240,
-    "PN": 64, "SH": 16, "ST": 1024, "TM": 14, "UI": 64,
-}
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1a\x1c-\x1f\\\\]")
 #: Control characters a VR does not allow (ESC is kept for character set switching; LT, ST and
 #: UT also keep CR, LF and FF).
@@ -238,13 +233,13 @@ def _valid(vr: str, value: Any) -> bool:
 
 
 def _fit_one(value: Any, vr: str) -> Any:
-    if not isinstance(value, str) or vr not in _MAX_LEN and vr not in _TEXT_VRS:
+    if not isinstance(value, str) or vr not in MAX_VALUE_LENGTH and vr not in _TEXT_VRS:
         return value
     if vr == "PN":
-        groups = [g[: _MAX_LEN["PN"]] for g in value.split("=")]
+        groups = [g[: MAX_VALUE_LENGTH["PN"]] for g in value.split("=")]
         text = "=".join(groups)
     else:
-        limit = _MAX_LEN.get(vr)
+        limit = MAX_VALUE_LENGTH.get(vr)
         text = value[:limit] if limit else value
     if vr in _TEXT_VRS:
         control = _CONTROL_TEXT if vr in ("LT", "ST", "UT") else _CONTROL_LINE
@@ -550,10 +545,10 @@ def is_safe_private(
         return bool(creator) and any(g == group and c == creator for g, c, _ in safe)
     if elem < 0x1000:
         return False
-    creator = _creator_of(parent, tag)
-    if not creator:
+    owner = _creator_of(parent, tag)
+    if not owner:
         return False
-    return (group, creator.strip().upper(), elem & 0xFF) in safe
+    return (group, owner.strip().upper(), elem & 0xFF) in safe
 
 
 @_profile_function

@@ -228,9 +228,7 @@ def mark_dataset(ds: Dataset, options: Sequence[str] = (), table: Table | None =
         _put(ds, tag, vr, value)
 
 
-_META_CONSTANT = (
-    RawDataElement(BaseTag(0x00020001), "OB", 2, b"\x00\x01", 0, False, True),
-)
+_META_CONSTANT = (RawDataElement(BaseTag(0x00020001), "OB", 2, b"\x00\x01", 0, False, True),)
 
 
 def _uid_text(ds: Dataset, tag: int) -> str | None:

@@ -140,7 +140,7 @@ class SafePrivateDefinition:
     def safe_set(self, ds: Any) -> frozenset[tuple[int, str, int]]:
         """The ``(group, CREATOR, offset)`` keys safe for ``ds`` (criteria evaluated)."""
         out: set[tuple[int, str, int]] = set()
-        for block in self.blocks:  # type: ignore[union-attr]
+        for block in self.blocks:
             if block.applies_to(ds):
                 out.update(t.key for t in block.parsed)
         return frozenset(out)
@@ -154,7 +154,7 @@ class SafePrivateDefinition:
         return {c for g, c, _ in self.safe_set(ds) if g == group}
 
     def __add__(self, other: SafePrivateDefinition) -> SafePrivateDefinition:
-        return SafePrivateDefinition(list(self.blocks) + list(other.blocks))  # type: ignore[arg-type]
+        return SafePrivateDefinition(list(self.blocks) + list(other.blocks))
 
 
 @lru_cache(maxsize=1)

@@ -24,6 +24,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any, TypeVar, cast
 
+from deid.engine.walk import tag_string
 from deid.errors import ProfileError
 
 __all__ = [
@@ -101,15 +102,8 @@ OPTION_ALIASES: dict[str, str] = {
 }
 
 
-def format_tag(tag: int) -> str:
-    """Return ``(GGGG,EEEE)`` for a tag number.
-
-    Examples
-    --------
-    >>> format_tag(0x0010_0010)
-    '(0010,0010)'
-    """
-    return f"({tag >> 16:04X},{tag & 0xFFFF:04X})"
+#: ``(GGGG,EEEE)`` for a tag number (``format_tag(0x00100010) == "(0010,0010)"``).
+format_tag = tag_string
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,7 +276,8 @@ def _load_json(edition: str) -> dict[str, Any]:
         raise ProfileError(
             f"no PS3.15 table for edition {edition!r}; available: {', '.join(available_editions())}"
         )
-    return json.loads(path.read_text(encoding="utf-8"))
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data
 
 
 _T = TypeVar("_T")

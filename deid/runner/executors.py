@@ -161,12 +161,12 @@ def pick_chunksize(n_tasks: int | None, workers: int) -> int:
 
     Examples
     --------
-    >>> pick_chunksize(10, 2), pick_chunksize(1000, 2), pick_chunksize(None, 2)
-    (1, 8, 1)
+    >>> pick_chunksize(10, 2), pick_chunksize(100, 2), pick_chunksize(1000, 2)
+    (1, 6, 16)
     """
     if not n_tasks:
         return 1
-    return max(1, min(8, n_tasks // (workers * 16)))
+    return max(1, min(16, n_tasks // (workers * 8)))
 
 
 class ProcessExecutor:

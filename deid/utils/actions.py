@@ -18,12 +18,12 @@ from typing import Any
 from deid.errors import ApplyError, DeidError
 
 __all__ = [
-    "parse_keyvalue_pairs",
-    "parse_datetime",
-    "get_timestamp",
     "convert_value",
-    "parse_value",
     "get_func",
+    "get_timestamp",
+    "parse_datetime",
+    "parse_keyvalue_pairs",
+    "parse_value",
 ]
 
 _DATE_RE = re.compile(r"^(\d{4})[-/.]?(\d{2})[-/.]?(\d{2})$")
@@ -184,7 +184,7 @@ def get_func(function_name: str) -> Callable[..., Any] | None:
     >>> get_func("jitter_timestamp").__name__
     'jitter_timestamp'
     """
-    import deid.dicom.actions as actions
+    from deid.dicom import actions
 
     func = actions.deid_funcs.get(function_name)
     if func is None and function_name in actions.__all__:
@@ -232,7 +232,9 @@ def parse_value(
         if not parts:
             raise DeidError(f"{value!r}: deid_func: needs a function name")
         if funcs is None:
-            from deid.dicom.actions import deid_funcs as funcs
+            from deid.dicom.actions import deid_funcs
+
+            funcs = deid_funcs
         func = funcs.get(parts[0])
         if func is None:
             raise DeidError(f"deid_func {parts[0]!r} (from {value!r}) does not exist")

@@ -23,16 +23,16 @@ from collections.abc import Iterator
 from typing import Any
 
 __all__ = [
+    "atomic_write_bytes",
     "get_installdir",
     "get_temporary_name",
+    "is_number",
     "read_file",
-    "write_file",
     "read_json",
-    "write_json",
     "recursive_find",
     "to_int",
-    "is_number",
-    "atomic_write_bytes",
+    "write_file",
+    "write_json",
 ]
 
 
@@ -65,7 +65,7 @@ def get_temporary_name(prefix: str | None = None, ext: str | None = None) -> str
     >>> os.path.basename(name).startswith("deid-clean-"), name.endswith(".dcm")
     (True, True)
     """
-    base = "deid-%s-" % prefix if prefix else "deid-"
+    base = f"deid-{prefix}-" if prefix else "deid-"
     while True:
         name = os.path.join(tempfile.gettempdir(), base + uuid.uuid4().hex[:8])
         if ext:
@@ -81,7 +81,7 @@ def _atomic_write(filename: str, data: str | bytes, mode: str) -> str:
         with open(filename, mode) as handle:
             handle.write(data)
         return filename
-    tmp = os.path.join(folder, ".deid-%s.tmp" % uuid.uuid4().hex)
+    tmp = os.path.join(folder, f".deid-{uuid.uuid4().hex}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # umask applies
     try:
         with os.fdopen(fd, "wb" if binary else "w") as handle:

@@ -365,8 +365,8 @@ def _info(path: str, rel: str, ds: Dataset, digest: str | None) -> FileInfo:
         sop = str(ds.get("SOPInstanceUID") or "") or None
     except Exception:  # noqa: BLE001
         sop = None
-    geometry = signature(ds)
-    if sum(v is not None and v != () for v in geometry) < 4:
+    geometry: tuple[Any, ...] | None = signature(ds)
+    if sum(v is not None and v != () for v in geometry or ()) < 4:
         geometry = None
     try:
         sop_class = str(ds.get("SOPClassUID", "") or "") or None

@@ -28,7 +28,7 @@ import mmap
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, BinaryIO, cast
 
 from pydicom.filereader import _read_file_meta_info, data_element_generator, read_preamble
 from pydicom.uid import UID
@@ -70,7 +70,8 @@ def _walk_ranges(raw: Any) -> tuple[int, list[tuple[int, int]], bytes | None]:
     ``raw`` is ``bytes`` or a read-only :class:`mmap.mmap` (then the walk reads it in place and
     big values are never copied).
     """
-    fp = raw if isinstance(raw, mmap.mmap) else io.BytesIO(raw)
+    # an mmap reads like a binary file (seek, tell, read): the pydicom readers take it as one
+    fp = cast(BinaryIO, raw) if isinstance(raw, mmap.mmap) else io.BytesIO(raw)
     fp.seek(0)
     preamble = read_preamble(fp, True)
     preamble_end = 132 if preamble is not None else 0
@@ -99,7 +100,7 @@ def _walk_ranges(raw: Any) -> tuple[int, list[tuple[int, int]], bytes | None]:
             raise ValueError(f"malformed element ({tag >> 16:04X},{tag & 0xFFFF:04X})")
         last = tag
         if int(elem.tag) in PIXEL_TAGS:
-            ranges.append((elem.value_tell, fp.tell()))
+            ranges.append((tell, fp.tell()))
     if preamble is None and len(meta) == 0 and (count == 0 or fp.tell() < len(raw)):
         raise ValueError("not a DICOM dataset")
     return preamble_end, ranges, None

@@ -190,7 +190,7 @@ def _seed_fields():
     for line in lines:
         match = SEED_LINE.match(line.rstrip("\n"))
         if match:
-            uid = "(%s,%s)" % (match[1].upper(), match[2].upper())
+            uid = f"({match[1].upper()},{match[2].upper()})"
             found[uid] = (match[4], _norm(match[3]))
     return found
 

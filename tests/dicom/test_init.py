@@ -38,7 +38,7 @@ def test_import_has_no_side_effects():
 
 
 def test_exports():
-    import deid.dicom as dicom
+    from deid import dicom
 
     for name in (
         "get_identifiers",
@@ -54,7 +54,7 @@ def test_exports():
 
 
 def test_pixel_names_are_lazy():
-    import deid.dicom as dicom
+    from deid import dicom
 
     try:
         from deid.dicom import pixels

@@ -27,8 +27,10 @@ def lit(text: str) -> Value:
         (act("ADD", FieldExpr("contains", "contains:x", NO_SPAN, arg="x"), lit("1")), "ADD needs"),
         (act("REPLACE", kw("PatientID")), "needs a value"),
         (act("JITTER", kw("StudyDate"), lit("1.5")), "whole number"),
-        (act("REPLACE", kw("PatientID"), Value("deid_func", "deid_func:zz", NO_SPAN, name="zz")),
-         "deid_func:zz"),
+        (
+            act("REPLACE", kw("PatientID"), Value("deid_func", "deid_func:zz", NO_SPAN, name="zz")),
+            "deid_func:zz",
+        ),
         (act("REMOVE", FieldExpr("contains", "contains:(", NO_SPAN, arg="(")), "regular"),
         (act("REMOVE", FieldExpr("values", "values:g", NO_SPAN, arg="g")), "undefined %values"),
     ],
@@ -47,8 +49,11 @@ def test_all_errors_reported_together() -> None:
 
 
 def test_func_resolution_deferred_to_apply() -> None:
-    recipe = Recipe(header=(act("REPLACE", kw("PatientID"),
-                                Value("func", "func:later", NO_SPAN, name="later")),))
+    recipe = Recipe(
+        header=(
+            act("REPLACE", kw("PatientID"), Value("func", "func:later", NO_SPAN, name="later")),
+        )
+    )
     plan = compile_plan(recipe)
     assert [name for name, _ in plan.unresolved] == ["later"]
     with pytest.raises(PlanError, match="func:later"):

@@ -48,17 +48,22 @@ def test_register_and_unregister() -> None:
 
 
 def test_parse_extras() -> None:
-    assert parse_extras((("a", "TRUE"), ("b", "null"), ("c", "x=y"))) == {"a": True, "b": None,
-                                                                          "c": "x=y"}
+    assert parse_extras((("a", "TRUE"), ("b", "null"), ("c", "x=y"))) == {
+        "a": True,
+        "b": None,
+        "c": "x=y",
+    }
 
 
 def test_pydicom_uuid_matches_upstream() -> None:
     f = field(0x0020000D, "UI", "1.2.3.4")
     assert pydicom_uuid(field=f) == pydicom.uid.generate_uid("2.25.", entropy_srcs=["1.2.3.4"])
     assert pydicom_uuid(field=f, prefix="1.2.") == pydicom.uid.generate_uid(
-        "1.2.", entropy_srcs=["1.2.3.4"])
+        "1.2.", entropy_srcs=["1.2.3.4"]
+    )
     assert pydicom_uuid(field=f, stable_remapping=False) != pydicom_uuid(
-        field=f, stable_remapping=False)
+        field=f, stable_remapping=False
+    )
     assert pydicom_uuid(field="StudyInstanceUID").startswith("2.25.")  # under ADD
 
 
@@ -90,11 +95,14 @@ def test_jitter_function() -> None:
 
 def test_builtins_accept_upstream_extras_string() -> None:
     f = field(0x0020000D, "UI", "1.2.3.4")
-    assert pydicom_uuid(item={}, value="deid_func:pydicom_uuid prefix=1.2.", field=f,
-                        dicom=None, extras="prefix=1.2.") == pydicom.uid.generate_uid(
-        "1.2.", entropy_srcs=["1.2.3.4"])
-    assert jitter(field=field(0x00080020, "DA", "20230101"), extras="days=2 years=1") == \
-        "20240103"
+    assert pydicom_uuid(
+        item={},
+        value="deid_func:pydicom_uuid prefix=1.2.",
+        field=f,
+        dicom=None,
+        extras="prefix=1.2.",
+    ) == pydicom.uid.generate_uid("1.2.", entropy_srcs=["1.2.3.4"])
+    assert jitter(field=field(0x00080020, "DA", "20230101"), extras="days=2 years=1") == "20240103"
     assert dicom_uuid(extras="org_root=9.9").startswith("9.9.")
 
 

@@ -141,9 +141,12 @@ def test_remove_suppressed_only_for_selected_elements(dataset) -> None:
 
 def test_group_replace_does_not_cancel_remove(dataset) -> None:
     # upstream expands REPLACE/JITTER expressions for the exclusion without the group lookups
-    plan = compile_plan(build_recipe(
-        "FORMAT dicom\n%values v\nFIELD PatientID\n%header\nREMOVE PatientID\n"
-        "REPLACE values:v X\n"))
+    plan = compile_plan(
+        build_recipe(
+            "FORMAT dicom\n%values v\nFIELD PatientID\n%header\nREMOVE PatientID\n"
+            "REPLACE values:v X\n"
+        )
+    )
     plan.apply(dataset)
     assert "PatientID" not in dataset
 
@@ -166,8 +169,10 @@ def test_add_creates_and_overwrites(dataset) -> None:
     log = build_plan("ADD PatientIdentityRemoved YES\nADD PatientID NEW").apply(dataset)
     assert dataset.PatientIdentityRemoved == "YES" and dataset.PatientID == "NEW"
     assert dataset["PatientIdentityRemoved"].VR == "CS"
-    assert sorted((c.keyword, str(c.old_vr)) for c in log) == [("PatientID", "LO"),
-                                                          ("PatientIdentityRemoved", "None")]
+    assert sorted((c.keyword, str(c.old_vr)) for c in log) == [
+        ("PatientID", "LO"),
+        ("PatientIdentityRemoved", "None"),
+    ]
 
 
 def test_add_only_top_level(dataset) -> None:
@@ -240,15 +245,24 @@ def _remaining(ds: Dataset) -> set[str]:
 @pytest.mark.parametrize(
     ("expr", "gone", "kept"),
     [
-        ("contains:UID", ["(0020,000D)", "(0008,1110)__0__(0008,1155)", "(0002,0003)"],
-         ["(0010,0010)"]),
-        ("startswith:Patient", ["(0010,0010)", "(0010,1030)",
-                                "(0040,0275)__0__(0040,0008)__0__(0010,0010)"], ["(0008,0060)"]),
+        (
+            "contains:UID",
+            ["(0020,000D)", "(0008,1110)__0__(0008,1155)", "(0002,0003)"],
+            ["(0010,0010)"],
+        ),
+        (
+            "startswith:Patient",
+            ["(0010,0010)", "(0010,1030)", "(0040,0275)__0__(0040,0008)__0__(0010,0010)"],
+            ["(0008,0060)"],
+        ),
         ("endswith:Date|Time", ["(0008,0020)", "(0008,0030)", "(0008,002A)"], ["(0008,0060)"]),
         ("contains:8103", [], ["(0008,0060)"]),
         ("select:vr:DA", ["(0008,0020)", "(0010,0030)", "(0009,1002)"], ["(0008,002A)"]),
-        ("select:group:0010", ["(0010,0010)", "(0010,0020)",
-                               "(0040,0275)__0__(0040,0008)__0__(0010,0010)"], ["(0008,0060)"]),
+        (
+            "select:group:0010",
+            ["(0010,0010)", "(0010,0020)", "(0040,0275)__0__(0040,0008)__0__(0010,0010)"],
+            ["(0008,0060)"],
+        ),
         ("(0010,0020)", ["(0010,0020)"], ["(0010,0010)"]),
         ("00100020", ["(0010,0020)"], ["(0010,0010)"]),
         ('(0009,"ACME 1.0",01)', ["(0009,1001)", "(0009,1003)__0__(0009,1001)"], ["(0009,1002)"]),
@@ -349,7 +363,8 @@ def test_func_value_call_convention(dataset) -> None:
 
     ctx = Context({"upper": upper, "x": 1})
     build_plan("REPLACE ReferencedStudySequence__ReferencedSOPInstanceUID func:upper").apply(
-        dataset, ctx)
+        dataset, ctx
+    )
     assert seen["dicom"] is dataset and seen["value"] == "func:upper"
     assert seen["uid"] == "(0008,1110)__0__(0008,1155)"
     assert seen["name"] == "ReferencedStudySequence__ReferencedSOPInstanceUID"
@@ -361,7 +376,8 @@ def test_func_sees_value_of_earlier_rules(dataset) -> None:
         return str(field.element.value) + "!"
 
     build_plan("REPLACE PatientID A\nREPLACE PatientID func:echo").apply(
-        dataset, Context(functions={"echo": echo}))
+        dataset, Context(functions={"echo": echo})
+    )
     assert dataset.PatientID == "A!"
 
 
@@ -430,9 +446,14 @@ def test_unregistered_func_fails_before_any_change(dataset) -> None:
     assert dataset == before
 
 
-@pytest.mark.parametrize("rule", ["REPLACE PatientName var:newname",
-                                  "JITTER endswith:Date var:shift",
-                                  "REPLACE PatientName func:nothing"])
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "REPLACE PatientName var:newname",
+        "JITTER endswith:Date var:shift",
+        "REPLACE PatientName func:nothing",
+    ],
+)
 def test_missing_replacement_is_error_and_nothing_changes(dataset, rule) -> None:
     before = copy.deepcopy(dataset)
     plan = build_plan("REMOVE ALL\n" + rule)
@@ -447,8 +468,9 @@ def test_missing_replacement_for_absent_element_is_fine(dataset) -> None:
 
 def test_add_missing_var(dataset) -> None:
     # absent target: no-op (the default recipe's ADD PatientID var:entity_id after REMOVE)
-    assert build_plan("REMOVE PatientID\nADD PatientID var:entity_id").apply(dataset).counts() \
-        == {"REMOVE": 1}
+    assert build_plan("REMOVE PatientID\nADD PatientID var:entity_id").apply(dataset).counts() == {
+        "REMOVE": 1
+    }
     # present target: the original would survive, so refuse
     with pytest.raises(ApplyError, match="entity_id"):
         build_plan("ADD PatientID var:entity_id").apply(make_dataset())
@@ -495,8 +517,9 @@ def test_undefined_group_is_plan_error() -> None:
 # JITTER
 # --------------------------------------------------------------------------------------------
 def test_jitter_date_datetime_and_private_date(dataset) -> None:
-    log = build_plan("JITTER StudyDate -1\nJITTER AcquisitionDateTime 1\n"
-                     'JITTER (0009,"ACME 1.0",02) 10').apply(dataset)
+    log = build_plan(
+        'JITTER StudyDate -1\nJITTER AcquisitionDateTime 1\nJITTER (0009,"ACME 1.0",02) 10'
+    ).apply(dataset)
     assert dataset.StudyDate == "20221231"
     assert dataset.AcquisitionDateTime == "20230102120000.000000"
     assert dataset[0x00091002].value == "20230115"
@@ -532,7 +555,7 @@ def test_jitter_multivalued(dataset) -> None:
 # --------------------------------------------------------------------------------------------
 def test_values_group_remove(dataset) -> None:
     recipe = build_recipe(
-        "FORMAT dicom\n%values ids\nFIELD StudyInstanceUID\nSPLIT PatientName by=\"^\";minlength=4\n"
+        'FORMAT dicom\n%values ids\nFIELD StudyInstanceUID\nSPLIT PatientName by="^";minlength=4\n'
         "%header\nREMOVE values:ids\n"
     )
     plan = compile_plan(recipe)
@@ -547,15 +570,19 @@ def test_values_group_is_regex_escaped() -> None:
     ds = Dataset()
     ds.StudyInstanceUID = "1.2.3"
     ds.SeriesInstanceUID = "1x2x3"
-    plan = compile_plan(build_recipe(
-        "FORMAT dicom\n%values v\nFIELD StudyInstanceUID\n%header\nREMOVE values:v\n"))
+    plan = compile_plan(
+        build_recipe("FORMAT dicom\n%values v\nFIELD StudyInstanceUID\n%header\nREMOVE values:v\n")
+    )
     plan.apply(ds)
     assert "StudyInstanceUID" not in ds and ds.SeriesInstanceUID == "1x2x3"
 
 
 def test_values_group_replace_skips_sequences(dataset) -> None:
-    plan = compile_plan(build_recipe(
-        "FORMAT dicom\n%values v\nFIELD StudyInstanceUID\n%header\nREPLACE values:v 9.9\n"))
+    plan = compile_plan(
+        build_recipe(
+            "FORMAT dicom\n%values v\nFIELD StudyInstanceUID\n%header\nREPLACE values:v 9.9\n"
+        )
+    )
     plan.apply(dataset)
     assert dataset.StudyInstanceUID == "9.9"
     assert dataset.RequestAttributesSequence[0].StudyInstanceUID == "9.9"
@@ -568,16 +595,22 @@ def test_values_group_as_variable(dataset) -> None:
         seen["ids"] = list(item["ids"])
         return "X"
 
-    plan = compile_plan(build_recipe(
-        "FORMAT dicom\n%values ids\nFIELD PatientID\n%header\nREPLACE PatientID func:grab\n"))
+    plan = compile_plan(
+        build_recipe(
+            "FORMAT dicom\n%values ids\nFIELD PatientID\n%header\nREPLACE PatientID func:grab\n"
+        )
+    )
     plan.apply(dataset, Context({"grab": grab}))
     assert seen["ids"] == ["PID123"]
 
 
 def test_fields_group_widens_to_tag_at_all_depths(dataset) -> None:
-    plan = compile_plan(build_recipe(
-        "FORMAT dicom\n%fields names\nFIELD startswith:PatientNa\n"
-        "%header\nREPLACE fields:names ANON\n"))
+    plan = compile_plan(
+        build_recipe(
+            "FORMAT dicom\n%fields names\nFIELD startswith:PatientNa\n"
+            "%header\nREPLACE fields:names ANON\n"
+        )
+    )
     plan.apply(dataset)
     assert str(dataset.PatientName) == "ANON"
     inner = dataset.RequestAttributesSequence[0].ScheduledProtocolCodeSequence[0]
@@ -585,8 +618,11 @@ def test_fields_group_widens_to_tag_at_all_depths(dataset) -> None:
 
 
 def test_keep_excludes_from_groups(dataset) -> None:
-    plan = compile_plan(build_recipe(
-        "FORMAT dicom\n%values v\nFIELD PatientID\n%header\nKEEP PatientID\nREMOVE values:v\n"))
+    plan = compile_plan(
+        build_recipe(
+            "FORMAT dicom\n%values v\nFIELD PatientID\n%header\nKEEP PatientID\nREMOVE values:v\n"
+        )
+    )
     assert plan.apply(dataset) == []
 
 
@@ -594,8 +630,7 @@ def test_keep_excludes_from_groups(dataset) -> None:
 # Options, file meta, Dataset vs FileDataset, ChangeLog
 # --------------------------------------------------------------------------------------------
 def test_strip_sequences_and_remove_private(dataset) -> None:
-    log = build_plan("REMOVE PatientID").apply(dataset, strip_sequences=True,
-                                               remove_private=True)
+    log = build_plan("REMOVE PatientID").apply(dataset, strip_sequences=True, remove_private=True)
     assert "ReferencedStudySequence" not in dataset and "RequestAttributesSequence" not in dataset
     assert not any(t.is_private for t in dataset._dict)
     counts = log.counts()
@@ -623,13 +658,17 @@ def test_changelog_records_rule_lines(dataset) -> None:
         ("REMOVE", 3, "REMOVE PatientID"),
     ]
     removed = next(c for c in log if c.action == "REMOVE")
-    assert removed.keyword == "PatientID" and removed.old_vr == "LO" and removed.path == "(0010,0020)"
+    assert (
+        removed.keyword == "PatientID" and removed.old_vr == "LO" and removed.path == "(0010,0020)"
+    )
 
 
 def test_post_steps_run_after_rules(dataset) -> None:
     calls = []
-    plan = build_plan("REMOVE PatientID", post=(lambda ds, ctx, log: calls.append(
-        ("PatientID" in ds, log.counts(), ctx.filename)),))
+    plan = build_plan(
+        "REMOVE PatientID",
+        post=(lambda ds, ctx, log: calls.append(("PatientID" in ds, log.counts(), ctx.filename)),),
+    )
     plan.apply(dataset, Context(filename="f.dcm"))
     assert calls == [(False, {"REMOVE": 1}, "f.dcm")]
 
@@ -639,14 +678,15 @@ def test_default_recipe_on_ctbrain1(ctbrain1) -> None:
     assert len(ctbrain1) == 178
     plan.apply(ctbrain1)
     assert len(ctbrain1) == 143  # deid-behaviour.md 10
-    assert "SOPInstanceUID" not in ctbrain1 and "MediaStorageSOPInstanceUID" not in \
-        ctbrain1.file_meta
+    assert (
+        "SOPInstanceUID" not in ctbrain1 and "MediaStorageSOPInstanceUID" not in ctbrain1.file_meta
+    )
     assert ctbrain1.PatientIdentityRemoved == "YES"
 
 
 def test_shuffle_within_precedence_class_same_result() -> None:
     body = default_recipe_text()
-    header = body[body.index("%header"):].splitlines()[1:]
+    header = body[body.index("%header") :].splitlines()[1:]
     removes = [line for line in header if line.startswith("REMOVE")]
     adds = [line for line in header if line.startswith("ADD")]
     rng = random.Random(7)
@@ -747,8 +787,9 @@ def test_worker_side_never_imports_lark(tmp_path) -> None:
         "plan.apply(ds)\n"
         "print('PatientID' in ds, ds.StudyDate, 'lark' in sys.modules)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, cwd=tmp_path)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path
+    )
     assert out.stdout.split() == ["False", "20230104", "False"]
 
 
@@ -780,11 +821,12 @@ def test_sequence_removed_for_certain_is_not_read(dataset) -> None:
     log = plan.apply(dataset)  # the REPLACE would fail, but its element goes anyway
     assert "RequestAttributesSequence" not in dataset
     assert log.counts() == {"REMOVE": 1}
-    assert not any(key.prefix and key.prefix.startswith("RequestAttributes")
-                   for key in plan._memo)
+    assert not any(key.prefix and key.prefix.startswith("RequestAttributes") for key in plan._memo)
     # a REPLACE/JITTER on the sequence cancels the removal, so its items are read
-    plan = build_plan("REMOVE RequestAttributesSequence\nJITTER RequestAttributesSequence 1\n"
-                      "REPLACE CodeMeaning x")
+    plan = build_plan(
+        "REMOVE RequestAttributesSequence\nJITTER RequestAttributesSequence 1\n"
+        "REPLACE CodeMeaning x"
+    )
     ds = make_dataset()
     plan.apply(ds)
     assert ds.RequestAttributesSequence[0].ScheduledProtocolCodeSequence[0].CodeMeaning == "x"
@@ -795,8 +837,7 @@ def test_files_read_from_disk_implicit_and_explicit_vr(tmp_path, implicit: bool)
     from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
     src = make_dataset(file_dataset=True)
-    src.file_meta.TransferSyntaxUID = ImplicitVRLittleEndian if implicit else \
-        ExplicitVRLittleEndian
+    src.file_meta.TransferSyntaxUID = ImplicitVRLittleEndian if implicit else ExplicitVRLittleEndian
     path = tmp_path / "f.dcm"
     src.save_as(path, implicit_vr=implicit, little_endian=True, enforce_file_format=True)
     body = "REMOVE contains:UID\nJITTER select:vr:DA 1\nREPLACE PatientName X\nBLANK CodeMeaning"
@@ -806,8 +847,11 @@ def test_files_read_from_disk_implicit_and_explicit_vr(tmp_path, implicit: bool)
     build_plan(body).apply(ds)
 
     def public(d: Dataset) -> dict[str, object]:
-        return {f.uid: f.element.value for f in iter_fields(d, include_file_meta=False)
-                if not f.uid.startswith("(0009")}
+        return {
+            f.uid: f.element.value
+            for f in iter_fields(d, include_file_meta=False)
+            if not f.uid.startswith("(0009")
+        }
 
     assert public(ds) == public(expected)
     assert ds.StudyDate == "20230102" and str(ds.PatientName) == "X"
@@ -819,10 +863,13 @@ def test_files_read_from_disk_implicit_and_explicit_vr(tmp_path, implicit: bool)
 def test_fields_group_with_a_nested_uid_widens_to_the_tag(dataset) -> None:
     # upstream: a FIELD written as a nested uid collects that element; fields: then selects
     # every element with its tag, at any depth
-    plan = compile_plan(build_recipe(
-        "FORMAT dicom\n%fields names\n"
-        "FIELD (0040,0275)__0__(0040,0008)__0__(0008,0100)\n"
-        "%header\nREMOVE fields:names\n"))
+    plan = compile_plan(
+        build_recipe(
+            "FORMAT dicom\n%fields names\n"
+            "FIELD (0040,0275)__0__(0040,0008)__0__(0008,0100)\n"
+            "%header\nREMOVE fields:names\n"
+        )
+    )
     inner = dataset.RequestAttributesSequence[0].ScheduledProtocolCodeSequence[0]
     assert "CodeValue" in inner
     log = plan.apply(dataset)
@@ -831,9 +878,12 @@ def test_fields_group_with_a_nested_uid_widens_to_the_tag(dataset) -> None:
 
 
 def test_fields_group_nested_uid_that_matches_nothing(dataset) -> None:
-    plan = compile_plan(build_recipe(
-        "FORMAT dicom\n%fields names\nFIELD (0040,0275)__5__(0010,0010)\n"
-        "%header\nREMOVE fields:names\n"))
+    plan = compile_plan(
+        build_recipe(
+            "FORMAT dicom\n%fields names\nFIELD (0040,0275)__5__(0010,0010)\n"
+            "%header\nREMOVE fields:names\n"
+        )
+    )
     assert plan.apply(dataset) == []
     assert "PatientName" in dataset
 
@@ -854,8 +904,7 @@ def test_pydicom_uuid_bad_prefix_is_a_plan_error(prefix) -> None:
 
 
 def test_pydicom_uuid_good_prefix(dataset) -> None:
-    build_plan("REPLACE StudyInstanceUID deid_func:pydicom_uuid prefix=1.2.826.0.1.").apply(
-        dataset)
+    build_plan("REPLACE StudyInstanceUID deid_func:pydicom_uuid prefix=1.2.826.0.1.").apply(dataset)
     assert dataset.StudyInstanceUID.startswith("1.2.826.0.1.")
 
 
@@ -886,14 +935,22 @@ def _constant_func(calls):
 
 def test_vr_constant_function_is_called_once_per_rule_and_vr() -> None:
     calls: list[str] = []
-    plan = compile_plan(build_recipe("REPLACE StudyDate func:d\nREPLACE SeriesDate func:d\n"
-                                     "REPLACE StudyTime func:d\nREPLACE PatientID func:d\n"),
-                        functions={"d": _constant_func(calls)})
+    plan = compile_plan(
+        build_recipe(
+            "REPLACE StudyDate func:d\nREPLACE SeriesDate func:d\n"
+            "REPLACE StudyTime func:d\nREPLACE PatientID func:d\n"
+        ),
+        functions={"d": _constant_func(calls)},
+    )
     for _ in range(3):
         ds = make_dataset()
         log = plan.apply(ds)
         assert (ds.StudyDate, ds.SeriesDate, ds.StudyTime, ds.PatientID) == (
-            "19000101", "19000101", "000000", "X")
+            "19000101",
+            "19000101",
+            "000000",
+            "X",
+        )
         assert log.counts() == {"REPLACE": 4}
     # once per (rule, VR) for DA/TM, every time for the LO PatientID
     assert sorted(calls) == ["DA", "DA", "LO", "LO", "LO", "TM"]
@@ -919,8 +976,10 @@ def test_light_field_only_for_functions_that_ask(dataset) -> None:
     buf = io.BytesIO()
     dataset.save_as(buf, enforce_file_format=True)
     ds = pydicom.dcmread(io.BytesIO(buf.getvalue()))
-    plan = compile_plan(build_recipe("REPLACE PatientID func:light\nREPLACE AccessionNumber "
-                                     "func:heavy\n"), functions={"light": light, "heavy": heavy})
+    plan = compile_plan(
+        build_recipe("REPLACE PatientID func:light\nREPLACE AccessionNumber func:heavy\n"),
+        functions={"light": light, "heavy": heavy},
+    )
     plan.apply(ds)
     assert kinds == {"light": LightElement, "heavy": DataElement}
     assert ds.PatientID == "PID123-L" and ds.AccessionNumber == "ACC123-H"
@@ -930,18 +989,22 @@ def test_written_values_round_trip_through_a_file(dataset) -> None:
     buf = io.BytesIO()
     dataset.save_as(buf, enforce_file_format=True)
     ds = pydicom.dcmread(io.BytesIO(buf.getvalue()))
-    plan = build_plan("REPLACE PatientID ABC\nREPLACE StudyInstanceUID 1.2.3\n"
-                      "REPLACE PatientWeight 71.5\nREPLACE AccessionNumber A\\B\n"
-                      "REPLACE PatientName Roe^Jane\n")
+    plan = build_plan(
+        "REPLACE PatientID ABC\nREPLACE StudyInstanceUID 1.2.3\n"
+        "REPLACE PatientWeight 71.5\nREPLACE AccessionNumber A\\B\n"
+        "REPLACE PatientName Roe^Jane\n"
+    )
     plan.apply(ds)
-    assert (ds.PatientID, ds.StudyInstanceUID, str(ds.PatientName)) == ("ABC", "1.2.3",
-                                                                        "Roe^Jane")
+    assert (ds.PatientID, ds.StudyInstanceUID, str(ds.PatientName)) == ("ABC", "1.2.3", "Roe^Jane")
     assert float(ds.PatientWeight) == 71.5 and list(ds.AccessionNumber) == ["A", "B"]
     out = io.BytesIO()
     ds.save_as(out)
     back = pydicom.dcmread(io.BytesIO(out.getvalue()))
     assert (back.PatientID, back.StudyInstanceUID, str(back.PatientName)) == (
-        "ABC", "1.2.3", "Roe^Jane")
+        "ABC",
+        "1.2.3",
+        "Roe^Jane",
+    )
     assert list(back.AccessionNumber) == ["A", "B"] and float(back.PatientWeight) == 71.5
 
 

@@ -71,8 +71,13 @@ def test_scan_stops_on_selection_and_gives_up_on_odd_bytes() -> None:
     assert scan_sequence(b"", "S", lambda *a: True)
 
 
-FILES = [("humans", "ctbrain1.dcm"), ("humans", "ctbrain2.dcm"), ("dicom-cookies", "image1.dcm"),
-         ("animals", "cat.dcm"), ("ultrasounds", "GREYSCALE_IMAGE.dcm")]
+FILES = [
+    ("humans", "ctbrain1.dcm"),
+    ("humans", "ctbrain2.dcm"),
+    ("dicom-cookies", "image1.dcm"),
+    ("animals", "cat.dcm"),
+    ("ultrasounds", "GREYSCALE_IMAGE.dcm"),
+]
 BODIES = [
     "REMOVE contains:UID",
     "REMOVE startswith:Referenced\nREPLACE CodeMeaning x",
@@ -91,8 +96,11 @@ def _bytes(ds) -> bytes:
 
 @pytest.mark.parametrize("body", BODIES + ["DEFAULT"])
 def test_same_output_with_and_without_scanning(body, monkeypatch) -> None:
-    recipe = build_recipe(default_recipe_text()) if body == "DEFAULT" else build_recipe(
-        "FORMAT dicom\n%header\n" + body)
+    recipe = (
+        build_recipe(default_recipe_text())
+        if body == "DEFAULT"
+        else build_recipe("FORMAT dicom\n%header\n" + body)
+    )
     results = {}
     for scan in (True, False):
         monkeypatch.setattr(plan_module._Run, "scan", scan)

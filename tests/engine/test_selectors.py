@@ -21,10 +21,17 @@ PRIVATE = ElementKey(None, 0x0033101E, "MITRA OBJECT UTF8 ATTRIBUTES 1.0", "LO")
 
 
 def test_candidates() -> None:
-    assert candidates(TOP_NAME) == ("PatientName", "(0010,0010)", "00100010", "Patient's Name",
-                                    "PatientName")
-    assert candidates(PRIVATE)[-2:] == ('(0033,"MITRA OBJECT UTF8 ATTRIBUTES 1.0",1E)',
-                                        '0033,"MITRA OBJECT UTF8 ATTRIBUTES 1.0",1E')
+    assert candidates(TOP_NAME) == (
+        "PatientName",
+        "(0010,0010)",
+        "00100010",
+        "Patient's Name",
+        "PatientName",
+    )
+    assert candidates(PRIVATE)[-2:] == (
+        '(0033,"MITRA OBJECT UTF8 ATTRIBUTES 1.0",1E)',
+        '0033,"MITRA OBJECT UTF8 ATTRIBUTES 1.0",1E',
+    )
 
 
 @pytest.mark.parametrize(
@@ -45,12 +52,31 @@ def test_candidates() -> None:
         (expr("select_vr", "select:vr:pn", arg="pn"), TOP_NAME, True),
         (expr("select_group", "select:group:0010", group=0x0010), TOP_NAME, True),
         (expr("tag_mask", "(00xx,0010)", tag=0x00000010, mask=0xFF00FFFF), TOP_NAME, True),
-        (expr("nested", "ReferencedStudySequence__ReferencedSOPInstanceUID",
-              arg="ReferencedStudySequence__ReferencedSOPInstanceUID"), NESTED_UID, True),
-        (expr("private", '(0033,"mitra object utf8 attributes 1.0",1E)', group=0x33,
-              creator="MITRA OBJECT UTF8 ATTRIBUTES 1.0", offset=0x1E), PRIVATE, True),
-        (expr("private", '(0033,"OTHER",1E)', group=0x33, creator="OTHER", offset=0x1E), PRIVATE,
-         False),
+        (
+            expr(
+                "nested",
+                "ReferencedStudySequence__ReferencedSOPInstanceUID",
+                arg="ReferencedStudySequence__ReferencedSOPInstanceUID",
+            ),
+            NESTED_UID,
+            True,
+        ),
+        (
+            expr(
+                "private",
+                '(0033,"mitra object utf8 attributes 1.0",1E)',
+                group=0x33,
+                creator="MITRA OBJECT UTF8 ATTRIBUTES 1.0",
+                offset=0x1E,
+            ),
+            PRIVATE,
+            True,
+        ),
+        (
+            expr("private", '(0033,"OTHER",1E)', group=0x33, creator="OTHER", offset=0x1E),
+            PRIVATE,
+            False,
+        ),
         (expr("all", "ALL"), PRIVATE, True),
     ],
 )
@@ -59,8 +85,9 @@ def test_static_match(field: FieldExpr, key: ElementKey, expected: bool) -> None
 
 
 def test_dynamic_kinds() -> None:
-    sel = compile_selector(expr("nested", "(0008,1110)__0__(0008,1155)",
-                                arg="(0008,1110)__0__(0008,1155)"))
+    sel = compile_selector(
+        expr("nested", "(0008,1110)__0__(0008,1155)", arg="(0008,1110)__0__(0008,1155)")
+    )
     assert sel.kind == "nested_uid" and sel.dynamic and sel.tags == {0x00081155}
     assert compile_selector(expr("values", "values:x", arg="x")).dynamic
     assert not static_match(sel, NESTED_UID)
@@ -71,7 +98,8 @@ def test_add_targets() -> None:
     assert sel.kind == "add" and static_match(sel, TOP_NAME)
     assert not static_match(sel, ElementKey("Seq", 0x00100010, None, None))
     assert compile_selector(expr("keyword", "00091001", arg="00091001"), for_add=True).tags == {
-        0x00091001}
+        0x00091001
+    }
     with pytest.raises(PlanError):
         compile_selector(expr("contains", "contains:x", arg="x"), for_add=True)
 

@@ -27,29 +27,64 @@ UPSTREAM = os.environ.get("DEID_UPSTREAM_PYTHON")
 pytestmark = pytest.mark.skipif(not UPSTREAM, reason="DEID_UPSTREAM_PYTHON not set")
 
 FILES = [("humans", "ctbrain1.dcm"), ("dicom-cookies", "image3.dcm")]
-VARS = {"id": "NEWID", "source_id": "SRC", "d": 3, "pid": "P1", "entity_id": "E1",
-        "item_id": "I1", "entity_timestamp": "20200101", "item_timestamp": "20200102"}
+VARS = {
+    "id": "NEWID",
+    "source_id": "SRC",
+    "d": 3,
+    "pid": "P1",
+    "entity_id": "E1",
+    "item_id": "I1",
+    "entity_timestamp": "20200101",
+    "item_timestamp": "20200102",
+}
 BODIES = {
-    "matrix": [f"{a}\n{b}" for a in ("ADD StudyDate 20221128", "REPLACE StudyDate 20221129",
-                                      "JITTER StudyDate 5", "BLANK StudyDate", "KEEP StudyDate",
-                                      "REMOVE StudyDate")
-               for b in ("ADD StudyDate 20221128", "REPLACE StudyDate 20221129",
-                         "JITTER StudyDate 2", "BLANK StudyDate", "KEEP StudyDate",
-                         "REMOVE StudyDate")],
-    "expanders": [f"{action} {expr}" for action in ("REMOVE", "BLANK")
-                  for expr in ("ALL", "contains:UID", "startswith:Referenced",
-                               "endswith:Date|Time", "except:Patient", "select:vr:UI",
-                               "select:group:0008", "contains:0010", "CodeMeaning",
-                               "(0008,1110)__0__(0008,1150)",
-                               "ReferencedStudySequence__ReferencedSOPClassUID",
-                               "contains:^.{3}[13579].{4}$", "select:VR:SQ")],
-    "values": ["REPLACE contains:UID deid_func:pydicom_uuid",
-               "REPLACE StudyDate deid_func:jitter days=3 years=1",
-               "JITTER endswith:Date var:d\nJITTER endswith:Date var:d",
-               "REPLACE PatientID var:pid\nREMOVE PatientID",
-               "REMOVE (0032,1064)\nREPLACE (0008,0104) x",
-               "KEEP contains:Sequence\nREMOVE ALL",
-               "ADD 11112221 SIMPSON\nADD PatientIdentityRemoved YES"],
+    "matrix": [
+        f"{a}\n{b}"
+        for a in (
+            "ADD StudyDate 20221128",
+            "REPLACE StudyDate 20221129",
+            "JITTER StudyDate 5",
+            "BLANK StudyDate",
+            "KEEP StudyDate",
+            "REMOVE StudyDate",
+        )
+        for b in (
+            "ADD StudyDate 20221128",
+            "REPLACE StudyDate 20221129",
+            "JITTER StudyDate 2",
+            "BLANK StudyDate",
+            "KEEP StudyDate",
+            "REMOVE StudyDate",
+        )
+    ],
+    "expanders": [
+        f"{action} {expr}"
+        for action in ("REMOVE", "BLANK")
+        for expr in (
+            "ALL",
+            "contains:UID",
+            "startswith:Referenced",
+            "endswith:Date|Time",
+            "except:Patient",
+            "select:vr:UI",
+            "select:group:0008",
+            "contains:0010",
+            "CodeMeaning",
+            "(0008,1110)__0__(0008,1150)",
+            "ReferencedStudySequence__ReferencedSOPClassUID",
+            "contains:^.{3}[13579].{4}$",
+            "select:VR:SQ",
+        )
+    ],
+    "values": [
+        "REPLACE contains:UID deid_func:pydicom_uuid",
+        "REPLACE StudyDate deid_func:jitter days=3 years=1",
+        "JITTER endswith:Date var:d\nJITTER endswith:Date var:d",
+        "REPLACE PatientID var:pid\nREMOVE PatientID",
+        "REMOVE (0032,1064)\nREPLACE (0008,0104) x",
+        "KEEP contains:Sequence\nREMOVE ALL",
+        "ADD 11112221 SIMPSON\nADD PatientIdentityRemoved YES",
+    ],
 }
 FULL = {
     "default": default_recipe_text(),
@@ -100,7 +135,10 @@ def test_same_headers_as_pydicom_deid(tmp_path) -> None:
     (tmp_path / "vars.json").write_text(json.dumps(VARS))
     proc = subprocess.run(
         [UPSTREAM, "-c", _RUNNER, "cases.json", "vars.json", "recipe.dicom"],
-        cwd=tmp_path, capture_output=True, text=True, check=True,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     upstream = json.loads(proc.stdout.strip().splitlines()[-1])
     mismatches = []
@@ -115,6 +153,11 @@ def test_same_headers_as_pydicom_deid(tmp_path) -> None:
 
 
 def test_runner_is_not_our_package() -> None:
-    out = subprocess.run([UPSTREAM, "-c", "import deid, os; print(os.path.dirname(deid.__file__))"],
-                         cwd="/", capture_output=True, text=True, check=True).stdout.strip()
+    out = subprocess.run(
+        [UPSTREAM, "-c", "import deid, os; print(os.path.dirname(deid.__file__))"],
+        cwd="/",
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     assert os.path.realpath(out) != os.path.realpath(os.path.dirname(sys.modules["deid"].__file__))

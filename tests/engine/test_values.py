@@ -28,8 +28,18 @@ def test_convert(value, vr, expected) -> None:
     assert convert_value(value, vr) == expected
 
 
-@pytest.mark.parametrize(("value", "vr"), [("abc", "US"), ("1.2", "SL"), ("x", "FD"),
-                                           ("abc", "DS"), ("1.5", "IS"), ("x", "SQ"), (3, "SQ")])
+@pytest.mark.parametrize(
+    ("value", "vr"),
+    [
+        ("abc", "US"),
+        ("1.2", "SL"),
+        ("x", "FD"),
+        ("abc", "DS"),
+        ("1.5", "IS"),
+        ("x", "SQ"),
+        (3, "SQ"),
+    ],
+)
 def test_convert_errors(value, vr) -> None:
     with pytest.raises(ValueConversionError):
         convert_value(value, vr)

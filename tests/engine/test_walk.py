@@ -80,8 +80,11 @@ def test_helpers() -> None:
 
 def test_skip_tags_forms() -> None:
     assert skip_tags() == DEFAULT_SKIP_TAGS
-    assert skip_tags(["00100010", "(0010,0020)", "PatientSex"]) == {0x00100010, 0x00100020,
-                                                                    0x00100040}
+    assert skip_tags(["00100010", "(0010,0020)", "PatientSex"]) == {
+        0x00100010,
+        0x00100020,
+        0x00100040,
+    }
     with pytest.raises(ValueError):
         skip_tags(["not a tag"])
 

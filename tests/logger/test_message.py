@@ -14,7 +14,7 @@ from deid.logger import message as m
 @pytest.fixture
 def quiet_logging():
     """An unconfigured logger (pytest configures the real ones), for DeidMessage.logger."""
-    return logging.Logger("deid-isolated")  # not in the logger tree: no handlers anywhere
+    return logging.Logger("deid-isolated")  # noqa: LOG001 - outside the logger tree: no handlers
 
 
 def test_levels_and_env(monkeypatch):

@@ -175,8 +175,9 @@ def test_policy_rules_cover_overlay_text_and_unknown_public():
     recipe = rules_to_recipe(effective_rules("basic"), load_table())
     policy = [a for a in recipe.header if a.span.file == POLICY_SOURCE]
     assert [a.field.kind for a in policy][-1] == "except"
-    assert len(rules_to_recipe(effective_rules("basic"), load_table(),
-                               include_policy=False).header) == len(recipe.header) - len(policy)
+    assert len(
+        rules_to_recipe(effective_rules("basic"), load_table(), include_policy=False).header
+    ) == len(recipe.header) - len(policy)
 
 
 def test_basic_profile_removes_overlay_text_and_unknown_public_elements():

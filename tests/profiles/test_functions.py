@@ -11,6 +11,7 @@ from deid.engine.functions import get_function
 from deid.engine.keys import Key, keyed_uid
 from deid.engine.walk import Field
 from deid.profiles import functions as fn
+from deid.profiles.table import OPTION_IDS
 
 KEY = "functions test key 0123456789"
 
@@ -25,15 +26,10 @@ def call(func, ds, f, ctx):
 
 
 def test_registered_with_context():
-    for name in (
-        "ps315_dummy",
-        "ps315_uid",
-        "ps315_pseudonym",
-        "ps315_name",
-        "ps315_shift",
-        "ps315_clean_text",
-        "ps315_private_unsafe",
-    ):
+    from deid.profiles.compose import FUNCTION_NAMES
+
+    assert len(FUNCTION_NAMES) == 7
+    for name in FUNCTION_NAMES:
         spec = get_function(name)
         assert spec is not None and spec.context is True
 
@@ -165,19 +161,12 @@ from pydicom import config as _config
 from pydicom.valuerep import validate_value as _validate
 
 _ROOT = _Path(__file__).resolve().parents[2]
+_PIXEL_OPTIONS = ("clean-pixel-data", "clean-recognizable-visual-features")
+#: The Basic Profile alone, with each header option, and with both pixel-level options.
 _ALL_OPTIONS = [
     (),
-    ("retain-safe-private",),
-    ("retain-uids",),
-    ("retain-device-identity",),
-    ("retain-institution-identity",),
-    ("retain-patient-characteristics",),
-    ("retain-long-full-dates",),
-    ("retain-long-modified-dates",),
-    ("clean-descriptors",),
-    ("clean-structured-content",),
-    ("clean-graphics",),
-    ("clean-pixel-data", "clean-recognizable-visual-features"),
+    *[(o,) for o in OPTION_IDS if o not in _PIXEL_OPTIONS],
+    _PIXEL_OPTIONS,
 ]
 
 
@@ -222,8 +211,9 @@ def _sample_files(tmp_path_factory):
 
     files = [
         f
-        for f in _glob.glob(_os.path.join(_os.path.dirname(deid_data.__file__), "**", "*"),
-                            recursive=True)
+        for f in _glob.glob(
+            _os.path.join(_os.path.dirname(deid_data.__file__), "**", "*"), recursive=True
+        )
         if _os.path.isfile(f) and not f.endswith((".py", ".pyc", ".json", ".txt", ".md"))
     ]
     name = "make_phi_corpus_vr"
@@ -234,9 +224,7 @@ def _sample_files(tmp_path_factory):
         spec.loader.exec_module(module)
     root = tmp_path_factory.mktemp("vr")
     _sys.modules[name].build_corpus(str(root / "c"), seed=5)
-    files += [
-        str(p) for p in (root / "c").rglob("*") if p.is_file() and p.suffix != ".json"
-    ]
+    files += [str(p) for p in (root / "c").rglob("*") if p.is_file() and p.suffix != ".json"]
     out = []
     for path in files:
         try:

@@ -124,7 +124,9 @@ def test_markers_and_meta_survive_every_encoding(name):
         assert ds.PatientIdentityRemoved == "YES"
         assert list(ds.DeidentificationMethod) == method_text(options)
         assert [i.CodeValue for i in ds.DeidentificationMethodCodeSequence] == [
-            "113100", "113110", "113101"
+            "113100",
+            "113110",
+            "113101",
         ]
         assert ds.LongitudinalTemporalInformationModified == "REMOVED"
         assert ds.BurnedInAnnotation == "NO"

@@ -114,10 +114,10 @@ class _KillerPlan(StandInPlan):
 
 def test_pick_chunksize_bounds() -> None:
     assert pick_chunksize(None, 2) == 1 and pick_chunksize(0, 2) == 1
-    assert pick_chunksize(31, 2) == 1
-    assert pick_chunksize(64, 2) == 2
-    assert pick_chunksize(100_000, 2) == 8  # capped: a dead worker loses few files
-    assert pick_chunksize(100_000, 64) == 8
+    assert pick_chunksize(15, 2) == 1
+    assert pick_chunksize(64, 2) == 4  # every worker still gets eight chunks
+    assert pick_chunksize(100_000, 2) == 16  # capped: records stream back steadily
+    assert pick_chunksize(100_000, 64) == 16
     warm_imports()
 
 

@@ -2,47 +2,30 @@
 
 from __future__ import annotations
 
-import importlib.util
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from .conftest import load_tool, run_tool
+
 ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / "tools" / "gen_profile_docs.py"
 PAGE = ROOT / "docs" / "pages" / "profiles" / "table.md"
 
 
 @pytest.fixture(scope="module")
 def text():
-    spec = importlib.util.spec_from_file_location("gen_profile_docs", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.build()
+    return load_tool("gen_profile_docs").build()
 
 
 def test_page_is_current():
-    proc = subprocess.run(
-        [sys.executable, str(SCRIPT), "--check"],
-        capture_output=True,
-        check=False,
-        text=True,
-        cwd=ROOT,
-    )
+    proc = run_tool("gen_profile_docs", "--check")
     assert proc.returncode == 0, proc.stderr
 
 
 def test_check_detects_a_stale_page(tmp_path):
     stale = tmp_path / "table.md"
     stale.write_text(PAGE.read_text(encoding="utf-8") + "edited\n", encoding="utf-8")
-    proc = subprocess.run(
-        [sys.executable, str(SCRIPT), "--check", "--output", str(stale)],
-        capture_output=True,
-        check=False,
-        text=True,
-        cwd=ROOT,
-    )
+    proc = run_tool("gen_profile_docs", "--check", "--output", str(stale))
     assert proc.returncode == 1
 
 

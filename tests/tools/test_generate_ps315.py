@@ -3,25 +3,20 @@
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from .conftest import load_tool, run_tool
+
 ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / "tools" / "generate_ps315.py"
 DATA = ROOT / "deid" / "profiles" / "_data" / "ps315_2026c.json"
 
 
 @pytest.fixture(scope="module")
 def gen():
-    spec = importlib.util.spec_from_file_location("generate_ps315", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool("generate_ps315")
 
 
 @pytest.fixture(scope="module")
@@ -30,26 +25,14 @@ def doc():
 
 
 def test_check_mode_passes_on_the_committed_file():
-    proc = subprocess.run(
-        [sys.executable, str(SCRIPT), "--check"],
-        capture_output=True,
-        check=False,
-        text=True,
-        cwd=ROOT,
-    )
+    proc = run_tool("generate_ps315", "--check")
     assert proc.returncode == 0, proc.stderr
 
 
 def test_check_mode_fails_on_a_changed_file(tmp_path):
     bad = tmp_path / "t.json"
     bad.write_text(DATA.read_text(encoding="utf-8").replace('"X"', '"K"', 1), encoding="utf-8")
-    proc = subprocess.run(
-        [sys.executable, str(SCRIPT), "--check", "--output", str(bad)],
-        capture_output=True,
-        check=False,
-        text=True,
-        cwd=ROOT,
-    )
+    proc = run_tool("generate_ps315", "--check", "--output", str(bad))
     assert proc.returncode == 1
     assert "out of date" in proc.stderr
 

@@ -3,28 +3,20 @@
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import os
 import re
-import sys
 from pathlib import Path
 
 import pydicom
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from .conftest import load_tool
 
 
 @pytest.fixture(scope="module")
 def tool():
-    spec = importlib.util.spec_from_file_location(
-        "make_phi_corpus_t", ROOT / "tools" / "make_phi_corpus.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["make_phi_corpus_t"] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_tool("make_phi_corpus")
 
 
 @pytest.fixture(scope="module")

@@ -22,11 +22,11 @@ deid_funcs: dict[str, Callable[..., Any]] = {
 }
 
 __all__ = [
+    "basic_uuid",
     "deid_funcs",
+    "dicom_uuid",
     "jitter_timestamp",
     "jitter_timestamp_func",
     "pydicom_uuid",
-    "dicom_uuid",
-    "basic_uuid",
     "suffix_uuid",
 ]

@@ -26,7 +26,7 @@ _SEPARATED_DATE = re.compile(r"^\d{4}([-/])\d{2}\1\d{2}$")
 def _describe(field: Any) -> str:
     element = getattr(field, "element", field)
     name = getattr(field, "name", None) or getattr(element, "keyword", "") or "element"
-    return "%s %s" % (tag_string(int(element.tag)), name)
+    return f"{tag_string(int(element.tag))} {name}"
 
 
 def jitter_timestamp(field: Any, value: Any) -> Any:

@@ -16,4 +16,4 @@ from __future__ import annotations
 
 from deid.engine.functions import basic_uuid, dicom_uuid, pydicom_uuid, suffix_uuid
 
-__all__ = ["pydicom_uuid", "dicom_uuid", "basic_uuid", "suffix_uuid"]
+__all__ = ["basic_uuid", "dicom_uuid", "pydicom_uuid", "suffix_uuid"]

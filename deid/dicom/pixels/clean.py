@@ -129,15 +129,11 @@ def clean_pixel_data(
 
     Examples
     --------
-    >>> from pydicom import Dataset, FileMetaDataset
-    >>> from pydicom.uid import ExplicitVRLittleEndian
-    >>> ds = Dataset(); ds.file_meta = FileMetaDataset()
-    >>> ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    >>> ds.Rows, ds.Columns, ds.SamplesPerPixel, ds.BitsAllocated = 1, 4, 1, 8
-    >>> ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 8, 7, 0
-    >>> ds.PhotometricInterpretation = "MONOCHROME2"; ds.PixelData = bytes([9, 8, 7, 6])
-    >>> clean_pixel_data(ds, [{"coordinates": [[0, "all"], [1, "1,0,3,1"]]}]).tolist()
-    [[0, 8, 7, 0]]
+    >>> from pydicom.data import get_testdata_file
+    >>> keep_top = [{"coordinates": [[0, "all"], [1, "0,0,128,64"]]}]  # blank all, keep the top
+    >>> image = clean_pixel_data(get_testdata_file("CT_small.dcm"), keep_top)
+    >>> bool((image[64:] == 0).all()), bool(image[:64].any())
+    (True, True)
     """
     ds = load_dicom(dicom_file)
     return _cleaned(ds, results, fix_interpretation, pixel_data_attribute)[0]
