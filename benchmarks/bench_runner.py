@@ -5,8 +5,9 @@ runs in a fresh Python process (so peak RSS is its own):
 
 * **bare**: ``pydicom.dcmread(path)`` + ``ds.save_as(out)`` for every file, one process;
 * **1 worker**: ``deid.runner.run(..., profile="basic", workers=1)`` (in-process);
-* **runner, minimal recipe**: 1 worker with a one-rule recipe, which isolates the runner's own
-  cost (reading with truncation checks, record keeping, atomic write) from the engine's;
+* **runner, null plan**: 1 worker with a plan that changes nothing and never calls the engine:
+  the runner's own cost (reading with truncation checks, record keeping, atomic write);
+* **runner, minimal recipe**: 1 worker with a one-rule recipe (the engine's walk, no profile);
 * **2 workers**: the same with ``workers=2`` (process pool, plan sent once per worker);
 * **memory scaling**: 1 worker over ``count`` and over ``2 * count`` files;
 * **big file**: one file whose Pixel Data really holds ``--big-mb`` MB (sparse on disk), bare
@@ -62,7 +63,13 @@ if mode == "bare":
     ok = len(files)
 else:
     from deid.runner.api import build_plan, run
-    if mode in ("big", "minimal"):
+    if mode == "null":
+        import deid.engine  # a real run has compiled its plan (and imported the engine) by now
+        class NullPlan:  # the runner alone: read, record, atomic write; no engine
+            def apply(self, ds, context=None):
+                return []
+        plan = NullPlan()
+    elif mode in ("big", "minimal"):
         from deid.recipe import parse_recipe
         plan = build_plan(parse_recipe("FORMAT dicom\n%header\nBLANK PatientName\n"))
     else:
@@ -133,6 +140,7 @@ def bench(
     one = _child("deid", corpus, work / "w1", 1, count, repeat)
     two = _child("deid", corpus, work / "w2", 2, count, repeat)
     minimal = _child("minimal", corpus, work / "m1", 1, count, repeat)
+    null = _child("null", corpus, work / "n1", 1, count, repeat)
     one_2n = _child("deid", corpus, work / "w1x2", 1, 2 * count, repeat)
     two_2n = _child("deid", corpus, work / "w2x2", 2, 2 * count, repeat)
     big: dict = {}
@@ -153,6 +161,7 @@ def bench(
         "workers_1": one,
         "workers_2": two,
         "runner_minimal_recipe": minimal,
+        "runner_null_plan": null,
         "workers_1_double": one_2n,
         "workers_2_double": two_2n,
         "ratios": {
@@ -160,6 +169,8 @@ def bench(
             "time_runner_minimal_vs_bare": minimal["elapsed"] / bare["elapsed"],
             "cpu_1_worker_vs_bare": one["cpu_s"] / bare["cpu_s"],
             "cpu_runner_minimal_vs_bare": minimal["cpu_s"] / bare["cpu_s"],
+            "time_runner_null_plan_vs_bare": null["elapsed"] / bare["elapsed"],
+            "cpu_runner_null_plan_vs_bare": null["cpu_s"] / bare["cpu_s"],
             "throughput_2_vs_1_workers": two["files_per_second"] / one["files_per_second"],
             # CPU of the whole 2-worker run (parent + workers, start-up included) over the
             # 1-worker run: the cost of going parallel, which a busy machine does not distort
@@ -203,6 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  load average before {before}, after {after}")
     names = (
         "bare",
+        "runner_null_plan",
         "runner_minimal_recipe",
         "workers_1",
         "workers_2",

@@ -91,7 +91,7 @@ def _ratio_lines(output: str) -> list[str]:
         text = line.strip()
         if re.search(r"(ratio|_vs_|\bx\b|speedup|throughput)", text, re.IGNORECASE):
             keep.append(text)
-    return keep[:8]
+    return keep[:12]
 
 
 def main(argv: list[str] | None = None) -> int:

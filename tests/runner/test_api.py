@@ -436,12 +436,16 @@ def _zip_folders() -> set[str]:
     return set(_glob.glob(os.path.join(_tempfile.gettempdir(), "deid-zip-*")))
 
 
-def test_zip_input_end_to_end(tmp_path: Path) -> None:
+def test_zip_input_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    private_tmp = tmp_path / "tmp"
+    private_tmp.mkdir()
+    monkeypatch.setattr(_tempfile, "tempdir", str(private_tmp))  # see what the run leaves
     files = make_tree(tmp_path / "staging", series=1, per_series=2)
     src = tmp_path / "in"
     _zip_tree(src / "study.zip", files, tmp_path / "staging", {"../evil.dcm": b"x"})
     _zip_tree(src / "good.zip", files, tmp_path / "staging")
     before = _zip_folders()
+    during: set[str] = set()
     report = tmp_path / "r.jsonl"
     summary = run(
         [str(src)],
@@ -450,8 +454,10 @@ def test_zip_input_end_to_end(tmp_path: Path) -> None:
         workers=2,
         report=str(report),
         keep_records=True,
+        on_record=lambda r: during.update(_zip_folders()),
     )
-    assert _zip_folders() == before  # the temporary folders are gone
+    assert during and all(d.startswith(str(private_tmp)) for d in during)  # one existed
+    assert _zip_folders() == before == set()  # the temporary folders are gone
     by_input = {r["input"]: r for r in summary.records}
     good = str((src / "good.zip").resolve())
     assert by_input[f"{good}!/s0/0.dcm"]["status"] == "written"
