@@ -12,8 +12,10 @@ Examples
 
 from __future__ import annotations
 
+import atexit
 import fnmatch
 import os
+import shutil
 import tempfile
 import uuid
 import zipfile
@@ -81,8 +83,24 @@ def _is_dicom(path: str, force: bool) -> bool:
     return True
 
 
+#: Extraction folders that get_files created itself (not a caller's ``tempdir``); the caller
+#: uses the yielded paths after the generator returns, so they are removed at interpreter exit.
+_OWN_TEMPDIRS: list[str] = []
+
+
+def _remove_own_tempdirs() -> None:
+    while _OWN_TEMPDIRS:
+        shutil.rmtree(_OWN_TEMPDIRS.pop(), ignore_errors=True)
+
+
+atexit.register(_remove_own_tempdirs)
+
+
 def _expand_zip(path: str, tempdir: str | None) -> list[str]:
-    target = tempdir or tempfile.mkdtemp(prefix="deid-zip-")
+    if tempdir is None:
+        tempdir = tempfile.mkdtemp(prefix="deid-zip-")
+        _OWN_TEMPDIRS.append(tempdir)
+    target = tempdir
     target = os.path.join(target, os.path.splitext(os.path.basename(path))[0])
     os.makedirs(target, exist_ok=True)
     with zipfile.ZipFile(path) as archive:

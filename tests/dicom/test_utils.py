@@ -95,3 +95,28 @@ def test_saved_files_get_normal_permissions(tmp_path, ctbrain1):
     out = save_dicom(pydicom.dcmread(ctbrain1), ctbrain1, output_folder=str(tmp_path))
     assert os.stat(out).st_mode & 0o777 == 0o666 & ~mask
     assert [p for p in os.listdir(tmp_path) if p.endswith(".part")] == []
+
+
+def test_zip_extraction_folders_of_get_files_are_removed_at_exit(tmp_path):
+    import subprocess
+    import sys
+    import zipfile
+
+    from deid.data import get_dataset
+
+    cookies = sorted(get_files(get_dataset("dicom-cookies")))
+    archive = tmp_path / "cookies.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.write(cookies[0], "a/one.dcm")
+    code = (
+        "import sys, os\n"
+        "from deid.dicom import get_files\n"
+        "paths = list(get_files(sys.argv[1]))\n"
+        "assert len(paths) == 1 and os.path.isfile(paths[0]), paths\n"
+        "print(paths[0])\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(archive)], check=True, capture_output=True, text=True
+    ).stdout.strip()
+    assert out.endswith("one.dcm")
+    assert not os.path.exists(out)  # the folder get_files made itself is gone after exit
