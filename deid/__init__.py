@@ -19,4 +19,13 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.5.0"
 
-__all__ = ["__version__"]
+__all__ = ["__version__", "run"]
+
+
+def __getattr__(name: str) -> object:
+    """Load :func:`deid.run` (the batch runner's Python API) on first use."""
+    if name == "run":
+        from deid.runner import run
+
+        return run
+    raise AttributeError(f"module 'deid' has no attribute {name!r}")
