@@ -184,10 +184,14 @@ def replace_identifiers(
             if os.path.exists(target) and not overwrite:
                 raise OutputExistsError(f"{target} exists; pass overwrite=True to replace it")
     results: list[Any] = []
+    # one call, one recipe: the plan is looked up once (the recipe dict is still re-read on
+    # every call, so edits made between calls are honoured)
+    plan_memo: dict[Any, Any] = {}
     for item in items:
         parser = DicomParser(
             item, recipe=deid, config=config, force=force, disable_skip=disable_skip
         )
+        parser._plan_memo = plan_memo
         lookup = _lookup_for(ids, item, parser)
         if lookup:
             parser.lookup.update(lookup)

@@ -191,6 +191,9 @@ class DicomParser:
     #: Apply recipes through the compiled engine (``deid.engine``); False uses the facade's
     #: rule-by-rule executor (:meth:`parse_rules`).
     use_engine: bool = os.environ.get("DEID_FACADE_RULES", "") == ""
+    #: Plans already looked up by the caller's batch (``replace_identifiers`` shares one dict
+    #: across the files of a call); None means look the plan up per parse.
+    _plan_memo: dict[Any, Any] | None = None
 
     def __init__(
         self,
@@ -429,7 +432,13 @@ class DicomParser:
         from deid.engine.context import Context
 
         data = _recipe_dict(self.recipe)
-        plan = _plan_for(self.recipe, data, self._skip_config(), self.disable_skip)
+        memo = self._plan_memo
+        memo_key = (self._skip_config(), self.disable_skip)
+        plan = memo.get(memo_key) if memo is not None else None
+        if plan is None:
+            plan = _plan_for(self.recipe, data, *memo_key)
+            if memo is not None:
+                memo[memo_key] = plan
         if strip_sequences:
             remove_sequences(self.dicom)
         if remove_private:
