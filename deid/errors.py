@@ -12,13 +12,13 @@ if TYPE_CHECKING:
     from deid.diagnostics import Diagnostic
 
 __all__ = [
-    "DeidError",
-    "RecipeError",
-    "PlanError",
     "ApplyError",
+    "DeidError",
     "DicomReadError",
     "MissingExtraError",
+    "PlanError",
     "ProfileError",
+    "RecipeError",
     "RejectedError",
 ]
 
@@ -38,7 +38,7 @@ class RecipeError(DeidError, ValueError):
         Display name -> source text, used to render the offending lines.
     """
 
-    def __init__(self, diagnostics: "list[Diagnostic]", sources: "dict[str, str] | None" = None):
+    def __init__(self, diagnostics: list[Diagnostic], sources: dict[str, str] | None = None):
         from deid.diagnostics import render_all
 
         self.diagnostics = list(diagnostics)

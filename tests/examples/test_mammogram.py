@@ -23,8 +23,8 @@ EXAMPLE = os.path.join(
 
 
 # ---- user code from the tutorial -------------------------------------------------------------
-from deid.config import DeidRecipe  # noqa: E402
-from deid.dicom.parser import DicomParser  # noqa: E402
+from deid.config import DeidRecipe
+from deid.dicom.parser import DicomParser
 
 
 class DeidDataset:
@@ -71,7 +71,7 @@ class DeidDataset:
         return interval * round(value / interval)
 
     def hash(self, msg: str) -> str:
-        assert type(msg) == str, f"value is not of type str, {type(msg)}"  # noqa: E721
+        assert type(msg) == str, f"value is not of type str, {type(msg)}"
         h = hashlib.new("sha512_256")  # == Crypto.Hash.SHA512.new(truncate="256")
         bytes_str = bytes(f"{self.secret_salt}{msg}", "utf-8")
         h.update(bytes_str)
