@@ -25,6 +25,7 @@ venv: $(STAMP)
 # pytest's own exit status is kept: 5 (no tests collected) fails the build.
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/python -m ruff check deid tests tools benchmarks
 	$(MAKE) docs
 
 docs: $(STAMP)
