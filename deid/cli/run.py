@@ -56,13 +56,60 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="when an output exists (default: error)",
     )
     release.add_argument("--quarantine", default=None, help="copy rejected/failed inputs here")
-    release.add_argument("--pixels", action="store_true", help="also clean burned-in pixels")
-    release.add_argument(
+    px = p.add_argument_group(
+        "pixels",
+        "The pixel step runs by default: %%filter detection on every header, matching regions "
+        "blanked, burned-in images that no rule covers rejected.",
+    )
+    onoff = px.add_mutually_exclusive_group()
+    onoff.add_argument(
+        "--pixels",
+        dest="pixels",
+        action="store_true",
+        default=True,
+        help="run the pixel step (the default; kept for older scripts)",
+    )
+    onoff.add_argument(
+        "--no-pixels",
+        dest="pixels",
+        action="store_false",
+        help="opt out of the pixel step: Pixel Data is copied as it is and burned-in images "
+        "are NOT rejected (refused with --option clean-pixel-data)",
+    )
+    px.add_argument(
         "--pixel-recipe",
         action="append",
         default=None,
-        help="recipe whose %%filter sections drive --pixels (default: the run's recipes, "
-        "else the shipped dicom recipe)",
+        help="recipe whose %%filter sections drive the pixel step (default: the run's "
+        "recipes, else the shipped dicom recipe)",
+    )
+    px.add_argument(
+        "--accept-burned-in",
+        action="store_true",
+        help="write images marked BurnedInAnnotation YES (or suspect) that no rule covers, "
+        "pixels unchanged and YES kept, instead of rejecting them",
+    )
+    px.add_argument(
+        "--reject-blacklist",
+        action="store_true",
+        help="also reject images matching a %%filter blacklist LABEL that no rule blanks",
+    )
+    px.add_argument(
+        "--suspect-modality",
+        dest="suspect_modalities",
+        action="append",
+        default=[],
+        metavar="MODALITY",
+        help="treat this modality like BurnedInAnnotation YES, e.g. US (repeatable)",
+    )
+    px.add_argument(
+        "--suspect-image-type",
+        dest="suspect_image_types",
+        action="append",
+        default=[],
+        metavar="VALUE",
+        help="treat images with this ImageType value like BurnedInAnnotation YES, "
+        "e.g. SECONDARY (repeatable)",
     )
     release.add_argument("--force", action="store_true", help="read files without a preamble")
     release.add_argument(
@@ -139,6 +186,15 @@ def run(args: argparse.Namespace) -> int:
     existing = args.existing or ("overwrite" if getattr(args, "overwrite", False) else "error")
     report = None if args.no_report else (args.report or default_report_path(output))
     quiet = getattr(args, "quiet", False)
+    if not args.pixels or args.accept_burned_in:
+        from deid.runner.api import _claims_clean_pixels
+
+        if _claims_clean_pixels(args.options or ()):
+            flag = "--no-pixels" if not args.pixels else "--accept-burned-in"
+            raise RunnerError(
+                f"--option clean-pixel-data cannot be combined with {flag}: the output would "
+                "claim a pixel cleaning that did not happen"
+            )
     plan = plan_from_args(args)
 
     def on_record(rec: dict[str, Any]) -> None:
@@ -162,8 +218,13 @@ def run(args: argparse.Namespace) -> int:
         workers=args.workers,
         scheduler=args.scheduler,
         pattern=args.pattern,
+        options=list(args.options or ()),
         pixels=args.pixels,
         pixel_recipe=args.pixel_recipe or (args.recipes or None),
+        accept_burned_in=args.accept_burned_in,
+        reject_blacklist=args.reject_blacklist,
+        suspect_modalities=args.suspect_modalities,
+        suspect_image_types=args.suspect_image_types,
         force=args.force,
         progress=False if quiet else args.progress,
         on_record=on_record,

@@ -43,7 +43,10 @@ from deid.runner.sources import (
     is_url,
 )
 
-__all__ = ["build_plan", "default_report_path", "run"]
+__all__ = ["build_plan", "default_report_path", "pixel_options_for", "run"]
+
+#: Profile option names that claim the pixels were cleaned (and their spellings).
+_CLEAN_PIXEL_OPTIONS = frozenset({"clean-pixel-data", "clean-pixel"})
 
 
 def build_plan(
@@ -172,6 +175,56 @@ def _pixel_filters(source: Any) -> tuple[Any, ...]:
     return tuple(groups)
 
 
+def _claims_clean_pixels(options: Sequence[str]) -> bool:
+    return any(
+        str(o).strip().lower().replace("_", "-") in _CLEAN_PIXEL_OPTIONS for o in options or ()
+    )
+
+
+def pixel_options_for(
+    pixel_options: Any = None,
+    *,
+    accept_burned_in: bool = False,
+    reject_blacklist: bool = False,
+    suspect_modalities: Sequence[str] = (),
+    suspect_image_types: Sequence[str] = (),
+) -> Any:
+    """The :class:`deid.pixels.PixelOptions` of a run.
+
+    Without ``pixel_options`` the runner's defaults apply: an image that its header marks as
+    carrying burned-in annotation (BurnedInAnnotation YES, or a modality / image type listed as
+    suspect) and in which no ``%filter`` rule blanks any pixel is rejected; matches of a
+    ``blacklist`` LABEL are reported but reject only with ``reject_blacklist`` (the shipped
+    recipe's blacklist flags every image without ImageType).
+
+    Examples
+    --------
+    >>> o = pixel_options_for(accept_burned_in=True, suspect_modalities=["us"])
+    >>> o.reject_uncovered, o.reject_groups, o.suspect_modalities
+    (False, (), ('US',))
+    >>> pixel_options_for(reject_blacklist=True).reject_groups
+    ('blacklist',)
+    """
+    from deid.pixels.process import PixelOptions
+
+    if pixel_options is None:
+        pixel_options = PixelOptions(reject_groups=())
+    changes: dict[str, Any] = {}
+    if accept_burned_in:
+        changes["reject_uncovered"] = False
+    if reject_blacklist and "blacklist" not in pixel_options.reject_groups:
+        changes["reject_groups"] = tuple(pixel_options.reject_groups) + ("blacklist",)
+    if suspect_modalities:
+        changes["suspect_modalities"] = tuple(pixel_options.suspect_modalities) + tuple(
+            m.strip().upper() for m in suspect_modalities
+        )
+    if suspect_image_types:
+        changes["suspect_image_types"] = tuple(pixel_options.suspect_image_types) + tuple(
+            t.strip().upper() for t in suspect_image_types
+        )
+    return replace(pixel_options, **changes) if changes else pixel_options
+
+
 def _resolve_key(key: Any, key_file: str | None) -> Any:
     try:
         from deid.engine.keys import load_key
@@ -213,9 +266,13 @@ def run(
     workers: int | None = None,
     scheduler: Any = None,
     pattern: str | None = None,
-    pixels: bool = False,
+    pixels: bool = True,
     pixel_recipe: Any = None,
     pixel_options: Any = None,
+    accept_burned_in: bool = False,
+    reject_blacklist: bool = False,
+    suspect_modalities: Sequence[str] = (),
+    suspect_image_types: Sequence[str] = (),
     force: bool = False,
     progress: bool | None = None,
     keep_records: bool = False,
@@ -268,13 +325,25 @@ def run(
     pattern : str, optional
         Only files whose base name matches this ``fnmatch`` pattern.
     pixels : bool
-        Also run the pixel step (``deid.pixels.process_pixels``): burned-in annotation found by
-        the ``%filter`` sections is blanked; an image that cannot be made safe is rejected.
+        The pixel step (default True; False is the opt-out, ``--no-pixels``). The ``%filter``
+        sections are evaluated on every input header (compiled once per run; the image is not
+        decoded); regions of matching LABELs are blanked; an image whose input header marks it
+        as carrying burned-in annotation (BurnedInAnnotation YES, or a suspect modality/type)
+        and that no rule blanks is rejected. Images no rule touches keep their Pixel Data byte
+        for byte. ``pixels=False`` together with the ``clean-pixel-data`` profile option is
+        refused (the output would claim a cleaning that never happened).
     pixel_recipe : recipe or list, optional
         Where the ``%filter`` sections come from (default: ``recipe``; when that has none, the
         shipped ``dicom`` recipe).
     pixel_options : deid.pixels.PixelOptions, optional
-        Options of the pixel step.
+        Options of the pixel step (default: see :func:`pixel_options_for`).
+    accept_burned_in : bool
+        Write images marked as burned-in that no rule covers, pixels unchanged and
+        BurnedInAnnotation YES kept (``--accept-burned-in``). Refused with ``clean-pixel-data``.
+    reject_blacklist : bool
+        Also reject images that match a ``%filter blacklist`` LABEL and that no rule blanks.
+    suspect_modalities, suspect_image_types : sequence of str
+        Modalities / ImageType values treated like BurnedInAnnotation YES.
     force : bool
         Read files without the DICOM preamble.
     progress : bool, optional
@@ -328,9 +397,31 @@ def run(
     conds = parse_conditions(conditions)
     if series_aggregate and not conds:
         raise RunnerError("series aggregation needs at least one save condition")
+    if _claims_clean_pixels(options):
+        if not pixels:
+            raise RunnerError(
+                "the clean-pixel-data option needs the pixel step: drop --no-pixels "
+                "(pixels=False) or the option"
+            )
+        if accept_burned_in:
+            raise RunnerError(
+                "the clean-pixel-data option cannot be combined with --accept-burned-in "
+                "(accept_burned_in=True): uncovered burned-in images would be marked clean"
+            )
     filters: tuple[Any, ...] = ()
+    screen = None
     if pixels:
+        from deid.runner.screen import FilterScreen
+
         filters = _pixel_filters(pixel_recipe if pixel_recipe is not None else recipe)
+        screen = FilterScreen.compile(filters)
+        pixel_options = pixel_options_for(
+            pixel_options,
+            accept_burned_in=accept_burned_in,
+            reject_blacklist=reject_blacklist,
+            suspect_modalities=suspect_modalities,
+            suspect_image_types=suspect_image_types,
+        )
     if plan is None:
         plan = build_plan(recipe, profile, options, functions)
     if chunksize is not None and chunksize < 1:
@@ -370,6 +461,7 @@ def run(
             quarantine=quarantine,
             pixels=pixels,
             pixel_filters=filters,
+            pixel_screen=screen,
             pixel_options=pixel_options,
             force=force,
             crosswalk=crosswalk is not None,

@@ -109,6 +109,9 @@ class JobSpec:
         outcome rejects the file.
     pixel_filters : tuple
         The ``%filter`` groups (recipe AST) the pixel step evaluates.
+    pixel_screen : FilterScreen or None
+        ``pixel_filters`` compiled once (:class:`deid.runner.screen.FilterScreen`); used
+        instead of :func:`deid.pixels.detect.detect` when given (the runner always gives it).
     pixel_options : object or None
         ``deid.pixels.PixelOptions`` (None for the defaults).
     force : bool
@@ -128,6 +131,7 @@ class JobSpec:
     quarantine: str | None = None
     pixels: bool = False
     pixel_filters: tuple[Any, ...] = ()
+    pixel_screen: Any = None
     pixel_options: Any = None
     force: bool = False
     crosswalk: bool = False
@@ -139,18 +143,20 @@ class _CheckedReader:
 
     def __init__(self, raw: Any) -> None:
         self._raw = raw
+        self._read = raw.read  # bound once: pydicom calls read() for every element
         self.zero_reads = 0
         self.truncated = False
 
     def read(self, size: int = -1) -> bytes:
-        data = self._raw.read(size)
-        if size is not None and size > 0 and len(data) < size:
-            if data or size != 8:
+        data = self._read(size)
+        if size is None or size <= 0 or len(data) >= size:
+            return data if type(data) is bytes else bytes(data)
+        if data or size != 8:  # a short read: the file ends inside an element
+            self.truncated = True
+        else:  # pydicom probes for one more element at the end: once is normal
+            self.zero_reads += 1
+            if self.zero_reads > 1:
                 self.truncated = True
-            else:
-                self.zero_reads += 1
-                if self.zero_reads > 1:
-                    self.truncated = True
         return bytes(data)
 
     def __getattr__(self, name: str) -> Any:
@@ -341,7 +347,12 @@ def _element_vr(raw: Any) -> str | None:
 
 
 def _settle_deferred(
-    ds: Any, fh: Any, path: str, size: int, window_tags: frozenset[int] = frozenset()
+    ds: Any,
+    fh: Any,
+    path: str,
+    size: int,
+    window_tags: frozenset[int] = frozenset(),
+    source: str | None = None,
 ) -> None:
     """Replace the elements pydicom deferred: big binary values of ``window_tags`` become
     :class:`ElementWindow` buffers (never read into memory), others are read now; a value that
@@ -359,7 +370,7 @@ def _settle_deferred(
                     )
                 vr = _element_vr(elem)
                 if tag in window_tags and vr in _BUFFER_VRS:
-                    window = ElementWindow(path, elem.value_tell, elem.length)
+                    window = ElementWindow(source or path, elem.value_tell, elem.length)
                     ds._dict[tag] = DataElement(tag, vr, window)
                 else:
                     fh.seek(elem.value_tell)
@@ -367,10 +378,10 @@ def _settle_deferred(
             elif isinstance(value, list):
                 for item in value:
                     if hasattr(item, "_dict"):
-                        _settle_deferred(item, fh, path, size, window_tags)
+                        _settle_deferred(item, fh, path, size, window_tags, source)
         elif getattr(elem, "VR", None) == "SQ" and isinstance(elem.value, list):
             for item in elem.value:
-                _settle_deferred(item, fh, path, size, window_tags)
+                _settle_deferred(item, fh, path, size, window_tags, source)
 
 
 def materialize(ds: Any) -> None:
@@ -478,7 +489,7 @@ def read_dataset(
             raise DicomReadError(f"{path}: no data elements (not a DICOM dataset)")
         if fh is not None:
             tags = PIXEL_TAGS if window_tags is None else frozenset(window_tags)
-            _settle_deferred(ds, fh, path, size, tags)
+            _settle_deferred(ds, fh, path, size, tags, where)
     finally:
         if fh is not None:
             fh.close()
@@ -486,13 +497,25 @@ def read_dataset(
     return ds
 
 
+_WINDOW_TAGS: dict[int, tuple[Any, frozenset[int]]] = {}
+
+
 def _window_tags(plan: Any) -> frozenset[int]:
     """The tags whose big values may stay on disk for ``plan``: those of its skip list (the
-    engine never reads them); none for a plan that does not say (it might read anything)."""
+    engine never reads them); none for a plan that does not say (it might read anything).
+    Computed once per plan and process (plans are immutable)."""
+    cached = _WINDOW_TAGS.get(id(plan))
+    if cached is not None and cached[0] is plan:
+        return cached[1]
     skip = getattr(plan, "skip", None)
     if not isinstance(skip, (set, frozenset)):
-        return frozenset()
-    return frozenset(t for t in skip if isinstance(t, int))
+        tags: frozenset[int] = frozenset()
+    else:
+        tags = frozenset(t for t in skip if isinstance(t, int))
+    if len(_WINDOW_TAGS) > 16:
+        _WINDOW_TAGS.clear()
+    _WINDOW_TAGS[id(plan)] = (plan, tags)
+    return tags
 
 
 def _uid(ds: Any, keyword: str) -> str | None:
@@ -592,16 +615,33 @@ def _atomic_write(path: str, data: bytes | Any) -> None:
             raise
         return
     parent = os.path.dirname(path)
-    os.makedirs(parent, exist_ok=True)
+    if parent not in _MADE_DIRS:
+        os.makedirs(parent, exist_ok=True)
+        _remember_dir(parent)
     tmp = os.path.join(parent, f".{os.path.basename(path)}{tmp_name}")
     try:
-        with open(tmp, "wb") as fh:
+        try:
+            fh = open(tmp, "wb")  # noqa: SIM115 - closed below
+        except FileNotFoundError:  # the folder was removed since this process made it
+            os.makedirs(parent, exist_ok=True)
+            fh = open(tmp, "wb")  # noqa: SIM115 - closed below
+        with fh:
             _write_to(fh, data)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+#: Output folders this process has created (saves a makedirs per file; bounded).
+_MADE_DIRS: set[str] = set()
+
+
+def _remember_dir(parent: str) -> None:
+    if len(_MADE_DIRS) > 4096:
+        _MADE_DIRS.clear()
+    _MADE_DIRS.add(parent)
 
 
 def _write_to(fh: Any, data: bytes | Any) -> None:
@@ -654,6 +694,8 @@ class _SourceFile:
 
 
 def _detect_pixels(ds: Any, spec: JobSpec) -> Any:
+    if spec.pixel_screen is not None:
+        return spec.pixel_screen.detect(ds)
     from deid.pixels.detect import detect
 
     return detect(ds, tuple(spec.pixel_filters))
@@ -795,7 +837,8 @@ def process_file(task: FileTask, spec: JobSpec, plan: Any = None) -> dict[str, A
         counts = changes.counts() if hasattr(changes, "counts") else {}
         record["counts"] = dict(counts)
         if spec.pixels:
-            materialize(ds)  # the pixel step decodes the image: it needs the bytes
+            if detection.regions:
+                materialize(ds)  # the pixel step decodes the image: it needs the bytes
             outcome = _run_pixels(ds, detection, spec)
             timings["pixels"] = time.perf_counter() - t2
             record["pixels"] = outcome.to_dict()

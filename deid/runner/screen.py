@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from deid.errors import DeidError
@@ -101,9 +101,48 @@ def _compile_test(crit: Any, fields: dict[str | int, int], where: str) -> _Test:
     return _Test(kind, index, text)
 
 
-def _lookup(ds: Any, key: str | int) -> Any:
+def _tag_of(key: str | int) -> int | None:
+    if isinstance(key, int):
+        return key
+    from pydicom.datadict import tag_for_keyword
+
+    return tag_for_keyword(key)
+
+
+def _peek(ds: Any, tag: int) -> Any:
+    """The element ``tag`` of ``ds`` converted from its raw form *without* storing it back
+    (the header engine then still sees the raw element it handles fastest); ``_ABSENT`` when
+    the element needs pydicom's full path (deferred value, sequence, ambiguous VR)."""
+    from pydicom.dataelem import RawDataElement, convert_raw_data_element
+
+    elem = ds._dict.get(tag)
+    if elem is None or not isinstance(elem, RawDataElement):
+        return elem
+    if elem.value is None and elem.length != 0:
+        return _ABSENT
+    if elem.VR is None or elem.VR == "SQ" or " or " in str(elem.VR):
+        return _ABSENT
+    charset = getattr(ds, "original_character_set", None) or getattr(
+        ds, "_character_set", None
+    )
+    try:
+        converted = convert_raw_data_element(elem, encoding=charset, ds=ds)
+    except Exception:  # noqa: BLE001 - let pydicom's own path decide (and raise) below
+        return _ABSENT
+    if converted.VR == "SQ" or " or " in str(converted.VR):
+        return _ABSENT
+    return converted
+
+
+def _lookup(ds: Any, key: str | int, tag: int | None) -> Any:
     """What a criterion compares (as :func:`deid.pixels.criteria.field_value`): the value of a
     keyword, the whole element of a tag number, None when absent."""
+    if tag is not None and tag != 0x00080005 and hasattr(ds, "_dict"):
+        elem = _peek(ds, tag)
+        if elem is None:
+            return None
+        if elem is not _ABSENT:
+            return elem if isinstance(key, int) else elem.value
     try:
         return ds.get(key)
     except (AttributeError, KeyError, TypeError, ValueError):
@@ -141,6 +180,7 @@ class FilterScreen:
     ) -> None:
         self.groups = groups
         self.fields = fields
+        self._tags = tuple(_tag_of(f) for f in fields)
         self._labels = labels
 
     @classmethod
@@ -185,63 +225,49 @@ class FilterScreen:
     def matching(self, ds: Any) -> list[int]:
         """Indexes (in recipe order) of the LABELs that match ``ds``.
 
+        Each distinct field is looked up once; the tests of a criteria line fold left to right
+        as upstream's do, skipping a test whose result cannot change the fold (a test never
+        has side effects: everything that could fail was checked by :meth:`compile`).
+
         Examples
         --------
         >>> FilterScreen.compile(()).matching(__import__("pydicom").Dataset())
         []
         """
-        values: list[Any] = [_ABSENT] * len(self.fields)
-        texts: list[Any] = [_ABSENT] * len(self.fields)
-
-        def value(i: int) -> Any:
-            v = values[i]
-            if v is _ABSENT:
-                v = values[i] = _lookup(ds, self.fields[i])
-            return v
-
-        def text(i: int) -> str | None:
-            t = texts[i]
-            if t is _ABSENT:
-                v = value(i)
-                t = texts[i] = None if v is None else str(v).lower().strip()
-            return t  # type: ignore[no-any-return]
-
-        def run(test: _Test) -> bool:
-            kind = test.kind
-            if kind == "missing":
-                return value(test.field) is None
-            if kind == "present":
-                return value(test.field) is not None
-            if kind == "empty":
-                v = value(test.field)
-                return v is not None and _is_empty(v)
-            t = text(test.field)
-            if kind == "contains":
-                return t is not None and test.pattern.search(t) is not None
-            if kind == "notcontains":
-                return not (t is not None and test.pattern.search(t) is not None)
-            if kind == "equals":
-                return t is not None and t == test.pattern
-            return not (t is not None and t == test.pattern)
-
+        values = [_lookup(ds, key, tag) for key, tag in zip(self.fields, self._tags)]
+        texts = [None if v is None else str(v).lower().strip() for v in values]
         hits = []
         for index, lines in enumerate(self._labels):
             if lines is None:
-                label = self._label_at(index)
-                if label.coordinates:
+                if self._label_at(index).coordinates:
                     hits.append(index)
                 continue
             matched = True
             for tests, ops in lines:
-                if not tests:
-                    matched = False
-                    break
-                result = run(tests[0])
-                for op, test in zip(ops, tests[1:]):
-                    flag = run(test)
-                    result = (result or flag) if op in ("or", "||") else (result and flag)
-                for test in tests[len(ops) + 1 :]:  # no operator given: AND-ed
-                    result = result and run(test)
+                result = False
+                for position, test in enumerate(tests):
+                    if position:
+                        op = ops[position - 1] if position - 1 < len(ops) else "and"
+                        is_or = op == "or" or op == "||"
+                        if result is is_or:  # True or x / False and x: x cannot matter
+                            continue
+                    kind = test.kind
+                    if kind == "contains" or kind == "notcontains":
+                        text = texts[test.field]
+                        hit = text is not None and test.pattern.search(text) is not None
+                        flag = hit if kind == "contains" else not hit
+                    elif kind == "equals" or kind == "notequals":
+                        text = texts[test.field]
+                        hit = text is not None and text == test.pattern
+                        flag = hit if kind == "equals" else not hit
+                    elif kind == "missing":
+                        flag = values[test.field] is None
+                    elif kind == "present":
+                        flag = values[test.field] is not None
+                    else:  # empty
+                        value = values[test.field]
+                        flag = value is not None and _is_empty(value)
+                    result = flag
                 if not result:
                     matched = False
                     break
@@ -267,6 +293,23 @@ class FilterScreen:
         """
         from deid.pixels.detect import Detection, detect, header_state
 
-        if not self.matching(ds):
+        hits = self.matching(ds)
+        if not hits:
             return Detection((), has_filters=bool(self.groups), header=header_state(ds))
-        return detect(ds, self.groups)
+        if any(self._labels[i] is None for i in hits):
+            # a LABEL without criteria reports the previous LABEL's reason: needs every LABEL
+            return detect(ds, self.groups)
+        # a LABEL with criteria is reported from its own lines: evaluating only the matching
+        # ones gives the same Detection as evaluating all of them
+        wanted = set(hits)
+        reduced = []
+        index = 0
+        for group in self.groups:
+            keep = []
+            for label in group.labels:
+                if index in wanted:
+                    keep.append(label)
+                index += 1
+            if keep:
+                reduced.append(replace(group, labels=tuple(keep)))
+        return detect(ds, reduced)

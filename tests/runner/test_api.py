@@ -601,3 +601,96 @@ def test_refused_archive_and_oversized_member_are_quarantined_sanely(tmp_path: P
     assert huge["status"] == "failed" and "per-file limit of 4000 bytes" in huge["reason"]
     assert huge["quarantine"] is None and "quarantine copy failed" not in huge["reason"]
     assert by_input["0.dcm"]["status"] == "written"
+
+
+def test_pixel_step_is_on_by_default_and_pixels_false_opts_out(tmp_path: Path) -> None:
+    src = tmp_path / "in"
+    ds = make_dataset(0, "1.2.3.9")
+    ds.BurnedInAnnotation = "YES"
+    write(ds, src / "burned.dcm")
+    summary = run([str(src)], str(tmp_path / "o"), recipe=str(_header_recipe(tmp_path)), workers=1)
+    assert (summary.rejected, summary.written) == (1, 0)
+    summary = run(
+        [str(src)],
+        str(tmp_path / "o2"),
+        recipe=str(_header_recipe(tmp_path)),
+        workers=1,
+        pixels=False,
+    )
+    assert summary.written == 1
+    assert pydicom.dcmread(tmp_path / "o2" / "burned.dcm").BurnedInAnnotation == "YES"
+    summary = run(
+        [str(src)],
+        str(tmp_path / "o3"),
+        recipe=str(_header_recipe(tmp_path)),
+        workers=1,
+        accept_burned_in=True,
+        keep_records=True,
+    )
+    assert summary.written == 1
+    assert "accepted because reject_uncovered is off" in summary.records[0]["pixels"]["reason"]
+
+
+def _header_recipe(tmp_path: Path) -> Path:
+    path = tmp_path / "h.dicom"
+    path.write_text("FORMAT dicom\n%header\nREMOVE PatientID\n")
+    return path
+
+
+@pytest.mark.parametrize("kwargs", [{"pixels": False}, {"accept_burned_in": True}])
+def test_clean_pixel_data_option_needs_the_pixel_step(tmp_path: Path, kwargs: dict) -> None:
+    src = tmp_path / "in"
+    write(make_dataset(0, "1.2.3.9"), src / "a.dcm")
+    with pytest.raises(RunnerError, match="clean-pixel-data"):
+        run(
+            [str(src)],
+            str(tmp_path / "o"),
+            profile="basic",
+            options=["clean-pixel-data"],
+            key=KEY,
+            **kwargs,
+        )
+    assert not (tmp_path / "o").exists()
+
+
+def test_pixel_options_for_defaults() -> None:
+    from deid.pixels.process import PixelOptions
+
+    from deid.runner.api import pixel_options_for
+
+    default = pixel_options_for()
+    assert default.reject_uncovered is True and default.reject_groups == ()
+    given = PixelOptions(fill=7, reject_groups=("blacklist",))
+    assert pixel_options_for(given) is given
+    mixed = pixel_options_for(given, accept_burned_in=True, suspect_image_types=["secondary"])
+    assert (mixed.fill, mixed.reject_uncovered, mixed.suspect_image_types) == (
+        7,
+        False,
+        ("SECONDARY",),
+    )
+    assert pixel_options_for(given, reject_blacklist=True).reject_groups == ("blacklist",)
+
+
+def test_big_pixel_data_of_zip_member_untouched_and_identical(tmp_path: Path) -> None:
+    """A zip member with Pixel Data above the deferral size: never decoded, copied as is."""
+    from deid.runner.job import DEFER_SIZE
+
+    size = 1600  # 1600 * 1600 * 2 bytes = 5.1 MB > DEFER_SIZE
+    assert size * size * 2 > DEFER_SIZE
+    big = make_dataset(0, "1.2.3.10", size=size)
+    path = write(big, tmp_path / "stage" / "big.dcm")
+    src = tmp_path / "in"
+    src.mkdir()
+    with _zipfile.ZipFile(src / "study.zip", "w", _zipfile.ZIP_DEFLATED) as zf:
+        zf.write(path, "series/big.dcm")
+    summary = run(
+        [str(src)],
+        str(tmp_path / "o"),
+        recipe=str(_header_recipe(tmp_path)),
+        workers=1,
+        keep_records=True,
+    )
+    assert summary.written == 1, summary.records
+    assert summary.records[0]["pixels"]["status"] == "untouched"
+    out = pydicom.dcmread(tmp_path / "o" / "study" / "series" / "big.dcm")
+    assert out.PixelData == big.PixelData and "PatientID" not in out

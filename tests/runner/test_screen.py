@@ -1,0 +1,167 @@
+"""deid/runner/screen.py: compiled %filter screening gives exactly deid.pixels.detect's result."""
+
+from __future__ import annotations
+
+import glob
+import os
+import pickle
+import warnings
+
+import pydicom
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydicom.dataset import Dataset
+
+from deid.pixels.detect import detect
+from deid.recipe import load_recipe, parse_recipe
+from deid.runner.screen import FilterScreen, ScreenError
+
+SHIPPED = ("dicom", "dicom.ultrasound", "dicom.xray.chest")
+
+
+def _local_files() -> list[str]:
+    import pydicom.data
+
+    root = os.path.join(os.path.dirname(pydicom.data.__file__), "test_files")
+    files = sorted(glob.glob(os.path.join(root, "**", "*.dcm"), recursive=True))
+    try:
+        import deid_data.data as dd
+
+        for name in ("dicom-cookies", "humans", "ultrasounds", "animals"):
+            files += sorted(glob.glob(os.path.join(str(dd.get_dataset(name)), "*.dcm")))
+    except ImportError:  # pragma: no cover - data extra missing
+        pass
+    return files
+
+
+def _headers() -> list[Dataset]:
+    out = []
+    for path in _local_files():
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                out.append(pydicom.dcmread(path, stop_before_pixels=True))
+        except Exception:  # noqa: BLE001 - pydicom's deliberately broken test files
+            continue
+    return out
+
+
+def _same(screen: FilterScreen, groups: tuple, ds: Dataset) -> None:
+    expected = detect(ds, groups)
+    got = screen.detect(ds)
+    assert got.as_upstream() == expected.as_upstream()
+    assert got.header == expected.header
+    assert got.regions == expected.regions
+    assert [(m.group, m.label) for m in got.matches] == [
+        (m.group, m.label) for m in expected.matches
+    ]
+
+
+@pytest.mark.parametrize("tag", SHIPPED)
+def test_shipped_recipes_match_detect_on_sample_files(tag: str) -> None:
+    groups = tuple(load_recipe(tag).filters)
+    screen = FilterScreen.compile(groups)
+    headers = _headers()
+    assert len(headers) > 20
+    flagged = 0
+    for ds in headers:
+        _same(screen, groups, ds)
+        flagged += bool(screen.matching(ds))
+    if tag != "dicom.xray.chest":  # no sample file is a chest x-ray
+        assert flagged > 0  # the comparison covered matching images too
+
+
+FIELDS = ("Modality", "ImageType", "Manufacturer", "BurnedInAnnotation", "SeriesDescription")
+_VALUES = st.sampled_from(["CT", "US", "ORIGINAL", "SECONDARY", "Acme", "YES", "NO", "", " x "])
+
+RECIPE = """FORMAT dicom
+%filter whitelist
+LABEL Clean
+  contains BurnedInAnnotation No
+%filter graylist
+LABEL Left or right
+  contains Modality CT || equals Manufacturer acme + notcontains ImageType SECOND
+  coordinates 0,0,2,2
+LABEL Reuses reason
+  coordinates 1,1,3,3
+LABEL Empty or missing
+  empty SeriesDescription || missing Manufacturer
+  + present Modality
+  keepcoordinates 0,0,1,1
+LABEL Tag form
+  contains 0x00080060 US
+  ctpcoordinates 0,0,4,4
+LABEL Never
+%filter blacklist
+LABEL Not equals
+  notequals Modality CT
+  + notcontains ImageType ORIGINAL|PRIMARY
+"""
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.dictionaries(st.sampled_from(FIELDS), st.lists(_VALUES, min_size=0, max_size=3)))
+def test_generated_headers_match_detect(attrs: dict[str, list[str]]) -> None:
+    groups = tuple(parse_recipe(RECIPE, name="gen.dicom").filters)
+    screen = FilterScreen.compile(groups)
+    ds = Dataset()
+    for key, values in attrs.items():
+        if key == "ImageType":
+            setattr(ds, key, values)
+        else:
+            setattr(ds, key, values[0] if values else "")
+    _same(screen, groups, ds)
+
+
+def test_screen_pickles_and_is_reusable() -> None:
+    groups = tuple(parse_recipe(RECIPE, name="gen.dicom").filters)
+    screen = pickle.loads(pickle.dumps(FilterScreen.compile(groups)))
+    ds = Dataset()
+    ds.Modality = "CT"
+    ds.Manufacturer = "Other"
+    labels = [m.label for m in screen.detect(ds).matches]
+    assert labels == ["Left or right", "Reuses reason"]
+    ds.Modality = "MR"
+    ds.ImageType = ["ORIGINAL"]
+    assert [m.label for m in screen.detect(ds).matches] == ["Reuses reason"]
+    ds.ImageType = ["DERIVED"]
+    assert [m.label for m in screen.detect(ds).matches] == ["Reuses reason", "Not equals"]
+
+
+def test_no_groups_never_flags() -> None:
+    screen = FilterScreen.compile(())
+    ds = Dataset()
+    ds.BurnedInAnnotation = "YES"
+    detection = screen.detect(ds)
+    assert not detection.flagged and detection.has_filters is False
+    assert dict(detection.header or ()) == {"BurnedInAnnotation": "YES"}
+    assert len(screen) == 0
+
+
+@pytest.mark.parametrize(
+    ("criterion", "message"),
+    [
+        ("contains Modality (x", "bad regular expression"),
+        ("contains 0xZZ US", "not a tag number"),
+    ],
+)
+def test_compile_errors_name_the_recipe_line(criterion: str, message: str) -> None:
+    text = f"FORMAT dicom\n%filter graylist\nLABEL L\n  {criterion}\n  coordinates 0,0,1,1\n"
+    groups = parse_recipe(text, name="site.dicom").filters
+    with pytest.raises(ScreenError, match=message) as exc:
+        FilterScreen.compile(groups)
+    assert "site.dicom:4" in str(exc.value) and "LABEL 'L'" in str(exc.value)
+
+
+def test_compile_refuses_unknown_filter_and_missing_value() -> None:
+    from deid.recipe.ast import NO_SPAN, CriteriaLine, Criterion, FilterGroup, Label
+
+    def group(crit: Criterion) -> FilterGroup:
+        line = CriteriaLine(None, (crit,), (), NO_SPAN)
+        return FilterGroup("graylist", (Label("L", (line,), (), NO_SPAN),), NO_SPAN)
+
+    with pytest.raises(ScreenError, match="unknown filter"):
+        FilterScreen.compile([group(Criterion("resembles", "Modality", "CT", NO_SPAN))])
+    with pytest.raises(ScreenError, match="needs a value"):
+        FilterScreen.compile([group(Criterion("contains", "Modality", None, NO_SPAN))])
