@@ -111,7 +111,7 @@ def run_demo(
 
     stream = out or sys.stdout
     plan, what = _plan()
-    print(f"deid demo: {', '.join(sets)} with {what}", file=stream)
+    print(f"deid demo: {', '.join(sets)} with {what}, pixel step on", file=stream)
     status = 0
     totals = {"written": 0, "skipped": 0, "rejected": 0, "failed": 0}
     results = []

@@ -837,7 +837,7 @@ def process_file(task: FileTask, spec: JobSpec, plan: Any = None) -> dict[str, A
         counts = changes.counts() if hasattr(changes, "counts") else {}
         record["counts"] = dict(counts)
         if spec.pixels:
-            if detection.regions:
+            if detection is not None and detection.regions:
                 materialize(ds)  # the pixel step decodes the image: it needs the bytes
             outcome = _run_pixels(ds, detection, spec)
             timings["pixels"] = time.perf_counter() - t2

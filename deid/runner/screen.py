@@ -122,9 +122,7 @@ def _peek(ds: Any, tag: int) -> Any:
         return _ABSENT
     if elem.VR is None or elem.VR == "SQ" or " or " in str(elem.VR):
         return _ABSENT
-    charset = getattr(ds, "original_character_set", None) or getattr(
-        ds, "_character_set", None
-    )
+    charset = getattr(ds, "original_character_set", None) or getattr(ds, "_character_set", None)
     try:
         converted = convert_raw_data_element(elem, encoding=charset, ds=ds)
     except Exception:  # noqa: BLE001 - let pydicom's own path decide (and raise) below

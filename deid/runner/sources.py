@@ -522,7 +522,7 @@ class ArchiveExpander:
                 f"archive {archive}: expands to {declared} bytes, more than the limit of "
                 f"{self.max_total} bytes"
             )
-        folders = set()
+        folders: set[str] = set()
         for _, name in members:
             parts = name.lower().split("/")
             folders.update("/".join(parts[:k]) for k in range(1, len(parts)))

@@ -9,7 +9,7 @@ from pathlib import Path
 import pydicom
 import pytest
 
-import deid.demo as demo
+from deid import demo
 from deid.demo import SAMPLE_SETS, main, run_demo
 
 

@@ -655,7 +655,6 @@ def test_clean_pixel_data_option_needs_the_pixel_step(tmp_path: Path, kwargs: di
 
 def test_pixel_options_for_defaults() -> None:
     from deid.pixels.process import PixelOptions
-
     from deid.runner.api import pixel_options_for
 
     default = pixel_options_for()

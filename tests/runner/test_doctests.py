@@ -14,6 +14,7 @@ MODULES = [
     "deid.runner.executors",
     "deid.runner.job",
     "deid.runner.report",
+    "deid.runner.screen",
     "deid.runner.sources",
 ]
 

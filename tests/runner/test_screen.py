@@ -42,7 +42,7 @@ def _headers() -> list[Dataset]:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 out.append(pydicom.dcmread(path, stop_before_pixels=True))
-        except Exception:  # noqa: BLE001 - pydicom's deliberately broken test files
+        except Exception:  # noqa: BLE001, S112 - pydicom's deliberately broken test files
             continue
     return out
 
