@@ -40,6 +40,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from deid.errors import DeidError
+from deid.pixels.criteria import _is_empty  # the `empty` test exactly as the detector's
 from deid.recipe.ast import FILTERS, NOVALUE_FILTERS, FilterGroup
 
 __all__ = ["FilterScreen", "ScreenError"]
@@ -147,20 +148,6 @@ def _lookup(ds: Any, key: str | int, tag: int | None) -> Any:
         return None
 
 
-def _is_empty(value: Any) -> bool:
-    if value is None:
-        return True
-    inner = getattr(value, "value", _ABSENT)
-    if inner is not _ABSENT and hasattr(value, "tag"):
-        value = inner
-    if value is None:
-        return True
-    if isinstance(value, (bytes, str)):
-        return value.strip() == ("" if isinstance(value, str) else b"")
-    try:
-        return len(value) == 0
-    except TypeError:
-        return False
 
 
 class FilterScreen:
