@@ -68,7 +68,7 @@ if mode == "bare":
 else:
     s0 = time.perf_counter()
     from deid.runner.api import build_plan, run
-    if mode != "deid-nopixels":
+    if mode not in ("deid-nopixels", "null"):
         # per-run setup, outside the per-file timing like build_plan below: the pixel step's
         # default %filter rules come from the shipped recipe (parsed once per run)
         from deid.recipe import load_recipe
@@ -88,7 +88,7 @@ else:
     c0 = cpu()
     t0 = time.perf_counter()
     s = run(files, dst, plan=plan, key="benchmark-key-0123456789", workers=workers,
-            progress=False, pixels=mode != "deid-nopixels")
+            progress=False, pixels=mode not in ("deid-nopixels", "null"))
     elapsed = time.perf_counter() - t0
     ok = s.written
 me = resource.getrusage(resource.RUSAGE_SELF)
