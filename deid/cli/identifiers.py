@@ -17,32 +17,12 @@ import csv
 import json
 import os
 import sys
-from collections import deque
 from collections.abc import Iterator
 from typing import Any
 
 from deid.cli._common import add_plan_arguments, open_output, warn
 
-__all__ = ["SKIP", "add_parser", "flatten", "run"]
-
-#: Elements upstream never lists (``config.json`` skip list).
-SKIP = frozenset(
-    {
-        "PixelData",
-        "RedPaletteColorLookupTableData",
-        "GreenPaletteColorLookupTableData",
-        "BluePaletteColorLookupTableData",
-        "VOILUTSequence",
-        "FileMetaInformationGroupLength",
-        "FileMetaInformationVersion",
-        "TransferSyntaxUID",
-        "ImplementationClassUID",
-    }
-)
-
-
-def _tag(tag: int) -> str:
-    return f"({tag >> 16:04X},{tag & 0xFFFF:04X})"
+__all__ = ["add_parser", "flatten", "run"]
 
 
 def flatten(ds: Any, expand_sequences: bool = True) -> Iterator[tuple[str, str, Any, bool]]:
@@ -57,29 +37,10 @@ def flatten(ds: Any, expand_sequences: bool = True) -> Iterator[tuple[str, str, 
     >>> [u for u, *_ in flatten(ds)]
     ['(0008,1110)', '(0008,1110)__0__(0008,1150)']
     """
-    try:
-        from deid.engine.walk import iter_fields
-    except ImportError:  # engine not installed: same naming, computed here
-        pass
-    else:
-        for item in iter_fields(ds, expand_sequences=expand_sequences):
-            yield item.uid, item.name, item.element, item.is_filemeta
-        return
-    queue: deque[tuple[Any, str, str, bool]] = deque([(ds, "", "", False)])
-    meta = getattr(ds, "file_meta", None)
-    if meta is not None:
-        queue.append((meta, "", "", True))
-    while queue:
-        dataset, uid_prefix, name_prefix, is_meta = queue.popleft()
-        for elem in dataset:
-            if elem.keyword in SKIP or _tag(elem.tag) in SKIP:
-                continue
-            uid = f"{uid_prefix}{_tag(elem.tag)}"
-            name = f"{name_prefix}{elem.keyword}"
-            yield uid, name, elem, is_meta
-            if elem.VR == "SQ" and expand_sequences:
-                for i, item in enumerate(elem.value or []):
-                    queue.append((item, f"{uid}__{i}__", f"{name}__", is_meta))
+    from deid.engine.walk import iter_fields
+
+    for item in iter_fields(ds, expand_sequences=expand_sequences):
+        yield item.uid, item.name, item.element, item.is_filemeta
 
 
 def _value(elem: Any) -> Any:
@@ -105,13 +66,14 @@ def file_identifiers(path: str, force: bool = False) -> dict[str, dict[str, Any]
     >>> ids["(0010,0010)"]["value"]
     'CompressedSamples^CT1'
     """
+    from deid.engine import walk
     from deid.runner.job import read_dataset
 
     ds = read_dataset(path, force=force)
     return {
         uid: {
             "name": name,
-            "tag": _tag(elem.tag),
+            "tag": walk.tag_string(elem.tag),
             "keyword": elem.keyword,
             "vr": elem.VR,
             "value": _value(elem),

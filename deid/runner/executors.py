@@ -26,6 +26,7 @@ from typing import Any
 from deid.runner.job import (
     JobSpec,
     evaluate_file_conditions,
+    new_record,
     process_file,
     remove_task_temporaries,
 )
@@ -65,23 +66,7 @@ def _crash_record(kind: str, task: FileTask, exc: BaseException) -> dict[str, An
     reason = f"worker error: {type(exc).__name__}: {exc}"
     if kind == "conditions":
         return {"input": task.input, "series": None, "passed": False, "error": reason}
-    return {
-        "index": task.index,
-        "input": task.input,
-        "output": None,
-        "status": "failed",
-        "reason": reason,
-        "rules": [],
-        "counts": {},
-        "StudyInstanceUID": None,
-        "SeriesInstanceUID": None,
-        "conditions": [],
-        "save_condition": None,
-        "save_condition_series_agg": None,
-        "save_disabling_inputs_series_agg": [],
-        "quarantine": None,
-        "timings": {},
-    }
+    return {**new_record(task, reason), "timings": {}}
 
 
 class SerialExecutor:

@@ -60,6 +60,7 @@ __all__ = [
     "evaluate_file_conditions",
     "file_size",
     "materialize",
+    "new_record",
     "parse_size",
     "process_file",
     "read_dataset",
@@ -742,6 +743,33 @@ def evaluate_file_conditions(task: FileTask, spec: JobSpec) -> dict[str, Any]:
     }
 
 
+def new_record(task: FileTask, reason: str | None = None) -> dict[str, Any]:
+    """The report record of ``task`` before anything is known: status ``failed``.
+
+    Examples
+    --------
+    >>> from deid.runner.sources import FileTask
+    >>> new_record(FileTask(0, "in.dcm", "in.dcm", "out/in.dcm"), "boom")["reason"]
+    'boom'
+    """
+    return {
+        "index": task.index,
+        "input": task.input,
+        "output": None,
+        "status": "failed",
+        "reason": reason,
+        "rules": [],
+        "counts": {},
+        "StudyInstanceUID": None,
+        "SeriesInstanceUID": None,
+        "conditions": [],
+        "save_condition": None,
+        "save_condition_series_agg": None,
+        "save_disabling_inputs_series_agg": [],
+        "quarantine": None,
+    }
+
+
 def process_file(task: FileTask, spec: JobSpec, plan: Any = None) -> dict[str, Any]:
     """De-identify one file and return its report record; never raises.
 
@@ -767,22 +795,7 @@ def process_file(task: FileTask, spec: JobSpec, plan: Any = None) -> dict[str, A
     plan = spec.plan if plan is None else plan
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
-    record: dict[str, Any] = {
-        "index": task.index,
-        "input": task.input,
-        "output": None,
-        "status": "failed",
-        "reason": None,
-        "rules": [],
-        "counts": {},
-        "StudyInstanceUID": None,
-        "SeriesInstanceUID": None,
-        "conditions": [],
-        "save_condition": None,
-        "save_condition_series_agg": None,
-        "save_disabling_inputs_series_agg": [],
-        "quarantine": None,
-    }
+    record = new_record(task)
     try:
         if task.error is not None:
             raise RunnerError(task.error)
