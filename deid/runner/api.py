@@ -226,10 +226,8 @@ def pixel_options_for(
 
 
 def _resolve_key(key: Any, key_file: str | None) -> Any:
-    try:
-        from deid.engine.keys import load_key
-    except ImportError:  # engine without keyed pseudonyms: pass the material through
-        return key
+    from deid.engine.keys import load_key
+
     return load_key(key, key_file=key_file)
 
 
@@ -477,7 +475,11 @@ def run(
                     f"the plan cannot be sent to worker processes ({type(exc).__name__}: {exc}); "
                     "use module-level functions, or workers=1"
                 ) from exc
-        summary = RunSummary(report=report)
+        summary = RunSummary(
+            report=report,
+            key_source=getattr(key, "source", None),
+            reproducible=getattr(key, "reproducible", True),
+        )
         done: dict[str, dict[str, Any]] = {}
         if resume and report:
             done = load_done(report)

@@ -796,6 +796,8 @@ def process_file(task: FileTask, spec: JobSpec, plan: Any = None) -> dict[str, A
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
     record = new_record(task)
+    # every record says whether its pseudonyms can be reproduced by another run
+    record["pseudonyms_reproducible"] = getattr(spec.key, "reproducible", True)
     try:
         if task.error is not None:
             raise RunnerError(task.error)

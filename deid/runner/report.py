@@ -198,6 +198,11 @@ class RunSummary:
         The JSON-lines report path.
     records : list of dict
         The records of this run (kept only when requested).
+    key_source : str or None
+        Where the run's key came from (``argument``, ``file:<path>``, ``env:DEID_KEY``,
+        ``random``).
+    reproducible : bool
+        False when the key was generated for this run: its pseudonyms cannot be reproduced.
 
     Examples
     --------
@@ -214,6 +219,8 @@ class RunSummary:
     elapsed: float = 0.0
     report: str | None = None
     records: list[dict[str, Any]] = field(default_factory=list)
+    key_source: str | None = None
+    reproducible: bool = True
     _start: float = field(default_factory=time.perf_counter, repr=False)
 
     @property
@@ -258,7 +265,13 @@ class RunSummary:
         )
         if self.resumed:
             line += f" ({self.resumed} from the previous report)"
-        return line + f" in {self.elapsed:.2f} s ({self.files_per_second:.1f} files/s)"
+        line += f" in {self.elapsed:.2f} s ({self.files_per_second:.1f} files/s)"
+        if not self.reproducible:
+            line += (
+                "; pseudonyms are NOT reproducible (a random key was generated for this run: "
+                "give --key, --key-file or DEID_KEY)"
+            )
+        return line
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-friendly summary."""
@@ -272,4 +285,6 @@ class RunSummary:
             "elapsed": round(self.elapsed, 3),
             "files_per_second": round(self.files_per_second, 2),
             "report": self.report,
+            "key_source": self.key_source,
+            "pseudonyms_reproducible": self.reproducible,
         }

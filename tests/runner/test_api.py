@@ -693,3 +693,43 @@ def test_big_pixel_data_of_zip_member_untouched_and_identical(tmp_path: Path) ->
     assert summary.records[0]["pixels"]["status"] == "untouched"
     out = pydicom.dcmread(tmp_path / "o" / "study" / "series" / "big.dcm")
     assert out.PixelData == big.PixelData and "PatientID" not in out
+
+
+def test_run_without_a_key_says_pseudonyms_are_not_reproducible(
+    tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.delenv("DEID_KEY", raising=False)
+    make_tree(tmp_path / "in", series=1, per_series=2)
+    report = tmp_path / "r.jsonl"
+    summary = run(
+        str(tmp_path / "in"),
+        str(tmp_path / "out"),
+        profile="basic",
+        workers=1,
+        progress=False,
+        report=str(report),
+    )
+    assert summary.written == 2
+    assert summary.reproducible is False and summary.key_source == "random"
+    assert "NOT reproducible" in summary.text()
+    assert summary.as_dict()["pseudonyms_reproducible"] is False
+    records = [json.loads(line) for line in report.read_text().splitlines() if line.strip()]
+    assert records and all(r["pseudonyms_reproducible"] is False for r in records)
+
+
+def test_run_with_a_key_is_reproducible(tmp_path: Path) -> None:
+    make_tree(tmp_path / "in", series=1, per_series=1)
+    report = tmp_path / "r.jsonl"
+    summary = run(
+        str(tmp_path / "in"),
+        str(tmp_path / "out"),
+        profile="basic",
+        key=KEY,
+        workers=1,
+        progress=False,
+        report=str(report),
+    )
+    assert summary.reproducible is True and summary.key_source == "argument"
+    assert "reproducible" not in summary.text()
+    records = [json.loads(line) for line in report.read_text().splitlines() if line.strip()]
+    assert all(r["pseudonyms_reproducible"] is True for r in records)
