@@ -654,7 +654,12 @@ def _write_to(fh: Any, data: bytes | Any) -> None:
     chunk = settings.buffered_read_size
     settings.buffered_read_size = max(chunk, _COPY_CHUNK)  # buffered values: copy in 1 MiB
     try:
-        data.save_as(fh)
+        if isinstance(data, _SourceFile):
+            data.save_as(fh)
+        else:  # a dataset: pydicom's bytes, unchanged elements written without its overhead
+            from deid.runner.fastwrite import save_dataset
+
+            save_dataset(data, fh)
     finally:
         settings.buffered_read_size = chunk
 

@@ -148,6 +148,58 @@ def _lookup(ds: Any, key: str | int, tag: int | None) -> Any:
         return None
 
 
+class _Image:
+    """One image's field values and test results, each computed at most once."""
+
+    __slots__ = ("ds", "results", "screen", "texts", "values")
+
+    def __init__(self, ds: Any, screen: FilterScreen) -> None:
+        self.ds = ds
+        self.screen = screen
+        self.values: dict[int, Any] = {}
+        self.texts: dict[int, str | None] = {}
+        self.results: list[bool | None] = [None] * len(screen.tests)
+
+    def value(self, field: int) -> Any:
+        try:
+            return self.values[field]
+        except KeyError:
+            found = _lookup(self.ds, self.screen.fields[field], self.screen._tags[field])
+            self.values[field] = found
+            return found
+
+    def text(self, field: int) -> str | None:
+        try:
+            return self.texts[field]
+        except KeyError:
+            value = self.value(field)
+            text = None if value is None else str(value).lower().strip()
+            self.texts[field] = text
+            return text
+
+    def result(self, test_id: int) -> bool:
+        known = self.results[test_id]
+        if known is not None:
+            return known
+        test = self.screen.tests[test_id]
+        kind = test.kind
+        if kind == "contains" or kind == "notcontains":
+            text = self.text(test.field)
+            hit = text is not None and test.pattern.search(text) is not None
+            flag = hit if kind == "contains" else not hit
+        elif kind == "equals" or kind == "notequals":
+            text = self.text(test.field)
+            hit = text is not None and text == test.pattern
+            flag = hit if kind == "equals" else not hit
+        elif kind == "missing":
+            flag = self.value(test.field) is None
+        elif kind == "present":
+            flag = self.value(test.field) is not None
+        else:  # empty
+            value = self.value(test.field)
+            flag = value is not None and _is_empty(value)
+        self.results[test_id] = flag
+        return flag
 
 
 class FilterScreen:
@@ -155,18 +207,36 @@ class FilterScreen:
 
     Use :meth:`compile`; :meth:`detect` has the signature and result of
     :func:`deid.pixels.detect.detect` bound to the compiled groups.
+
+    Compiling numbers the distinct fields and the distinct tests (the shipped recipe's 463
+    criteria are about 150 different tests, ``contains Modality CT`` alone appears dozens of
+    times). Per image a field is converted only when a test needs it, and a test runs at most
+    once, so an image that no LABEL matches costs a few look-ups.
     """
 
     def __init__(
         self,
         groups: tuple[FilterGroup, ...],
         fields: tuple[str | int, ...],
-        labels: tuple[tuple[tuple[tuple[_Test, ...], tuple[str, ...]], ...] | None, ...],
+        labels: tuple[tuple[tuple[tuple[int, ...], tuple[bool, ...]], ...] | None, ...],
+        tests: tuple[_Test, ...] = (),
     ) -> None:
         self.groups = groups
         self.fields = fields
+        self.tests = tests
         self._tags = tuple(_tag_of(f) for f in fields)
         self._labels = labels
+        # a LABEL whose first criteria line is one test cannot match when that test fails:
+        # per image only the distinct first tests run, then the LABELs behind the true ones
+        gates: dict[int, list[int]] = {}
+        ungated: list[int] = []
+        for index, lines in enumerate(labels):
+            if lines and len(lines[0][0]) == 1:
+                gates.setdefault(lines[0][0][0], []).append(index)
+            else:
+                ungated.append(index)
+        self._gates = tuple((test, tuple(found)) for test, found in gates.items())
+        self._ungated = tuple(ungated)
 
     @classmethod
     def compile(cls, groups: Iterable[FilterGroup]) -> FilterScreen:
@@ -184,6 +254,7 @@ class FilterScreen:
         """
         groups = tuple(groups)
         fields: dict[str | int, int] = {}
+        tests: dict[_Test, int] = {}
         labels: list[Any] = []
         for group in groups:
             for label in group.labels:
@@ -194,15 +265,23 @@ class FilterScreen:
                 for line in label.lines:
                     where = _where(getattr(line, "span", None) or label.span)
                     where += f"LABEL {label.name!r}: "
-                    tests = tuple(_compile_test(c, fields, where) for c in line.criteria)
+                    ids = tuple(
+                        tests.setdefault(_compile_test(c, fields, where), len(tests))
+                        for c in line.criteria
+                    )
                     ops = tuple(str(o).strip().lower() for o in line.inner_operators)
                     for op in ops:
                         if op not in ("and", "or", "+", "||"):
                             raise ScreenError(f"{where}unknown operator {op!r}")
-                    lines.append((tests, ops))
+                    # the operator before each test after the first ("and" when not written)
+                    is_or = tuple(
+                        (ops[i - 1] if i - 1 < len(ops) else "and") in ("or", "||")
+                        for i in range(1, len(ids))
+                    )
+                    lines.append((ids, is_or))
                 labels.append(tuple(lines))
         ordered = tuple(sorted(fields, key=fields.__getitem__))
-        return cls(groups, ordered, tuple(labels))
+        return cls(groups, ordered, tuple(labels), tuple(sorted(tests, key=tests.__getitem__)))
 
     def __len__(self) -> int:
         return len(self._labels)
@@ -210,55 +289,37 @@ class FilterScreen:
     def matching(self, ds: Any) -> list[int]:
         """Indexes (in recipe order) of the LABELs that match ``ds``.
 
-        Each distinct field is looked up once; the tests of a criteria line fold left to right
-        as upstream's do, skipping a test whose result cannot change the fold (a test never
-        has side effects: everything that could fail was checked by :meth:`compile`).
+        The tests of a criteria line fold left to right as upstream's do, skipping a test whose
+        result cannot change the fold (a test never has side effects: everything that could
+        fail was checked by :meth:`compile`).
 
         Examples
         --------
         >>> FilterScreen.compile(()).matching(__import__("pydicom").Dataset())
         []
         """
-        values = [_lookup(ds, key, tag) for key, tag in zip(self.fields, self._tags)]
-        texts = [None if v is None else str(v).lower().strip() for v in values]
-        hits = []
-        for index, lines in enumerate(self._labels):
-            if lines is None:
-                if self._label_at(index).coordinates:
-                    hits.append(index)
-                continue
-            matched = True
-            for tests, ops in lines:
-                result = False
-                for position, test in enumerate(tests):
-                    if position:
-                        op = ops[position - 1] if position - 1 < len(ops) else "and"
-                        is_or = op == "or" or op == "||"
-                        if result is is_or:  # True or x / False and x: x cannot matter
-                            continue
-                    kind = test.kind
-                    if kind == "contains" or kind == "notcontains":
-                        text = texts[test.field]
-                        hit = text is not None and test.pattern.search(text) is not None
-                        flag = hit if kind == "contains" else not hit
-                    elif kind == "equals" or kind == "notequals":
-                        text = texts[test.field]
-                        hit = text is not None and text == test.pattern
-                        flag = hit if kind == "equals" else not hit
-                    elif kind == "missing":
-                        flag = values[test.field] is None
-                    elif kind == "present":
-                        flag = values[test.field] is not None
-                    else:  # empty
-                        value = values[test.field]
-                        flag = value is not None and _is_empty(value)
-                    result = flag
-                if not result:
-                    matched = False
-                    break
-            if matched:
-                hits.append(index)
+        state = _Image(ds, self)
+        result_of = state.result
+        hits = [i for i in self._ungated if self._matches(i, result_of)]
+        for gate, found in self._gates:
+            if result_of(gate):
+                hits.extend(i for i in found if self._matches(i, result_of))
+        hits.sort()
         return hits
+
+    def _matches(self, index: int, result_of: Any) -> bool:
+        lines = self._labels[index]
+        if lines is None:  # no criteria: matches when it has coordinates
+            return bool(self._label_at(index).coordinates)
+        for ids, is_or in lines:
+            result = result_of(ids[0])
+            for position in range(1, len(ids)):
+                if result is is_or[position - 1]:  # True or x / False and x: x cannot matter
+                    continue
+                result = result_of(ids[position])
+            if not result:
+                return False
+        return True
 
     def _label_at(self, index: int) -> Any:
         for group in self.groups:

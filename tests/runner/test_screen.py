@@ -165,3 +165,30 @@ def test_compile_refuses_unknown_filter_and_missing_value() -> None:
         FilterScreen.compile([group(Criterion("resembles", "Modality", "CT", NO_SPAN))])
     with pytest.raises(ScreenError, match="needs a value"):
         FilterScreen.compile([group(Criterion("contains", "Modality", None, NO_SPAN))])
+
+
+def test_distinct_tests_run_once_and_fields_read_only_when_needed(monkeypatch) -> None:
+    from deid.runner import screen as screen_module
+
+    recipe = load_recipe("dicom")
+    criteria = sum(
+        len(line.criteria) for g in recipe.filters for lab in g.labels for line in lab.lines
+    )
+    compiled = FilterScreen.compile(recipe.filters)
+    assert len(compiled.tests) < criteria  # repeated tests share one slot
+    looked_up: list = []
+    real = screen_module._lookup
+
+    def spy(ds, key, tag):  # type: ignore[no-untyped-def]
+        looked_up.append(key)
+        return real(ds, key, tag)
+
+    monkeypatch.setattr(screen_module, "_lookup", spy)
+    ds = Dataset()
+    ds.Modality = "NM"  # no LABEL of the shipped recipe matches this NM header
+    ds.Manufacturer = "Nobody"
+    ds.ImageType = ["ORIGINAL", "PRIMARY"]
+    assert compiled.matching(ds) == []
+    assert len(looked_up) == len(set(looked_up))  # each field converted at most once
+    assert len(looked_up) < len(compiled.fields)  # and only those a test needed
+    _same(compiled, tuple(recipe.filters), ds)

@@ -1,0 +1,202 @@
+"""deid/runner/fastwrite.py: save_dataset writes exactly the bytes of Dataset.save_as."""
+
+from __future__ import annotations
+
+import glob
+import io
+import os
+import warnings
+from typing import Any
+
+import pydicom
+import pytest
+from pydicom.dataelem import RawDataElement
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.sequence import Sequence
+from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
+
+from deid.engine import Context
+from deid.profiles import profile_plan
+from deid.recipe import load_recipe
+from deid.runner.api import build_plan
+from deid.runner.fastwrite import fast_path_applies, save_dataset
+
+
+def _files() -> list[str]:
+    import pydicom.data
+
+    root = os.path.join(os.path.dirname(pydicom.data.__file__), "test_files")
+    files = sorted(glob.glob(os.path.join(root, "**", "*.dcm"), recursive=True))
+    try:
+        import deid_data.data as dd
+
+        for name in ("dicom-cookies", "humans", "ultrasounds", "animals"):
+            files += sorted(glob.glob(os.path.join(str(dd.get_dataset(name)), "*.dcm")))
+    except ImportError:  # pragma: no cover - data extra missing
+        pass
+    return files
+
+
+def _read(path: str) -> Any:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return pydicom.dcmread(path)
+
+
+def _pydicom_bytes(ds: Any) -> bytes | None:
+    out = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            ds.save_as(out)
+        except Exception:  # noqa: BLE001 - pydicom cannot write some of its own test files
+            return None
+    return out.getvalue()
+
+
+def _ours(ds: Any) -> bytes:
+    out = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        save_dataset(ds, out)
+    return out.getvalue()
+
+
+def _readable() -> list[str]:
+    found = []
+    for path in _files():
+        try:
+            _read(path)
+        except Exception:  # noqa: BLE001, S112 - deliberately broken test files
+            continue
+        found.append(path)
+    return found
+
+
+FILES = _readable()
+
+
+def test_same_bytes_as_save_as_on_every_sample_file() -> None:
+    fast = compared = 0
+    for path in FILES:
+        expected = _pydicom_bytes(_read(path))
+        if expected is None:
+            continue
+        ds = _read(path)
+        fast += fast_path_applies(ds)
+        assert _ours(ds) == expected, path
+        compared += 1
+    assert compared > 50
+    assert fast > 30  # the comparison really exercised the fast path
+
+
+@pytest.mark.parametrize("how", ["basic", "recipe"])
+def test_same_bytes_after_de_identification(how: str) -> None:
+    plan = profile_plan("basic") if how == "basic" else build_plan(load_recipe("dicom"))
+    fast = 0
+    for path in FILES:
+        a, b = _read(path), _read(path)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                plan.apply(a, Context(key="k" * 20, filename=path))
+                plan.apply(b, Context(key="k" * 20, filename=path))
+        except Exception:  # noqa: BLE001, S112 - files the engine refuses are not written
+            continue
+        expected = _pydicom_bytes(a)
+        if expected is None:
+            continue
+        fast += fast_path_applies(b)
+        assert _ours(b) == expected, path
+    assert fast > 30
+
+
+def _dataset(**kwargs: Any) -> Dataset:
+    ds = Dataset()
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.TransferSyntaxUID = kwargs.pop("syntax", ExplicitVRLittleEndian)
+    ds.file_meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.2"
+    ds.file_meta.MediaStorageSOPInstanceUID = "1.2.3"
+    ds.preamble = b"\0" * 128
+    ds.PatientName = "Doe^John"
+    ds.Modality = "CT"
+    for key, value in kwargs.items():
+        setattr(ds, key, value)
+    return ds
+
+
+def _round_trip(ds: Dataset) -> Any:
+    """``ds`` written by pydicom and read back: its elements are raw, as in a real file."""
+    buf = io.BytesIO()
+    ds.save_as(buf)
+    return pydicom.dcmread(io.BytesIO(buf.getvalue()))
+
+
+def test_edge_elements_written_as_pydicom_does() -> None:
+    item = Dataset()
+    item.CodeValue = "123"
+    item.CodeMeaning = "odd"  # odd length: padded
+    ds = _dataset(
+        ProcedureCodeSequence=Sequence([item, Dataset()]),
+        ImageComments="x" * 3,
+    )
+    ds.add_new(0x7FE00010, "OB", b"\0" * 64)
+    ds.add_new(0x00091010, "LO", "private value")
+    ds.add_new(0x00090010, "LO", "ACME")
+    ds.add_new(0x00200000, "UL", 12)  # a retired group length: never written
+    raw = _round_trip(ds)
+    assert fast_path_applies(raw)
+    raw2 = _round_trip(ds)
+    assert _ours(raw) == _pydicom_bytes(raw2)
+    assert 0x00200000 not in pydicom.dcmread(io.BytesIO(_ours(_round_trip(ds))))
+
+
+def test_undefined_length_sequence_and_long_short_vr_value() -> None:
+    # pydicom decodes undefined-length sequences when reading; one left raw (as the engine's
+    # scan may leave it) is written with its delimiter
+    item = b"\xfe\xff\x00\xe0\xff\xff\xff\xff\xfe\xff\x0d\xe0\x00\x00\x00\x00"
+    a, b = _round_trip(_dataset()), _round_trip(_dataset())
+    for target in (a, b):
+        target._dict[pydicom.tag.Tag(0x00081032)] = RawDataElement(
+            pydicom.tag.Tag(0x00081032), "SQ", 0xFFFFFFFF, item, 0, False, True
+        )
+    assert _ours(a) == _pydicom_bytes(b)
+    assert len(pydicom.dcmread(io.BytesIO(_ours(a))).ProcedureCodeSequence) == 1
+    # a short-length VR holding more than 64 KiB: pydicom writes it as UN, and so do we
+    big = _round_trip(_dataset())
+    big2 = _round_trip(_dataset())
+    for target in (big, big2):
+        target._dict[pydicom.tag.Tag(0x00204000)] = RawDataElement(
+            pydicom.tag.Tag(0x00204000), "LT", 70000, b"a" * 70000, 0, False, True
+        )
+    assert _ours(big) == _pydicom_bytes(big2)
+
+
+def test_changed_elements_and_meta_go_through_pydicom() -> None:
+    a, b = _round_trip(_dataset()), _round_trip(_dataset())
+    for target in (a, b):
+        target.PatientName = "ANON^X"
+        target.file_meta.MediaStorageSOPInstanceUID = "2.25.1"
+    assert _ours(a) == _pydicom_bytes(b)
+    assert pydicom.dcmread(io.BytesIO(_ours(a))).file_meta.MediaStorageSOPInstanceUID == "2.25.1"
+
+
+@pytest.mark.parametrize("case", ["implicit", "built_in_code", "no_meta", "bad_preamble"])
+def test_other_datasets_are_left_to_pydicom(case: str) -> None:
+    if case == "implicit":
+        ds = _round_trip(_dataset(syntax=ImplicitVRLittleEndian))
+    elif case == "built_in_code":
+        ds = _dataset()
+    elif case == "no_meta":
+        ds = _round_trip(_dataset())
+        del ds.file_meta
+    else:
+        ds = _round_trip(_dataset())
+        ds.preamble = b"short"
+    assert not fast_path_applies(ds)
+    if case == "bad_preamble":
+        with pytest.raises(ValueError, match="preamble"):
+            save_dataset(ds, io.BytesIO())
+        return
+    expected = _pydicom_bytes(ds)
+    assert _ours(ds) == expected
