@@ -47,6 +47,7 @@ _UNDEFINED = 0xFFFFFFFF
 _DELIMITER = b"\xfe\xff\xdd\xe0\x00\x00\x00\x00"  # (FFFE,E0DD) with length 0
 _ITEM = b"\xfe\xff\x00\xe0"  # (FFFE,E000): encapsulated Pixel Data starts with an item
 _BIG = 1 << 16  # values at least this long are written directly, not joined
+_WINDOW_VRS = frozenset({"OB", "OW", "OD", "OF", "OL", "OV"})
 _SHORT_HEADER = struct.Struct("<HH2sH")
 _LONG_HEADER = struct.Struct("<HH2s2xI")
 
@@ -122,14 +123,46 @@ def _element_bytes(elem: Any) -> tuple[bytes, ...] | None:
     return (_SHORT_HEADER.pack(tag >> 16, tag & 0xFFFF, vr.encode(), len(value)), value)
 
 
+def _window_of(elem: Any) -> Any:
+    """The :class:`~deid.runner.job.ElementWindow` of a value left on disk that pydicom would
+    write as it is (a binary VR, defined and even length), or None."""
+    if type(elem) is not DataElement or not elem.is_buffered:
+        return None
+    from deid.runner.job import ElementWindow
+
+    window = elem.value
+    if (
+        type(window) is not ElementWindow
+        or elem.VR not in _WINDOW_VRS
+        or elem.is_undefined_length
+        or window.length % 2
+    ):
+        return None
+    return window
+
+
 def _write_elements(
-    fp: DicomIO, store: dict[Any, Any], get_item: Any, encodings: Any, skip_group_length: bool
+    fp: DicomIO,
+    store: dict[Any, Any],
+    get_item: Any,
+    encodings: Any,
+    skip_group_length: bool,
+    out: Any = None,
 ) -> None:
     parts: list[bytes] = []
     for tag in sorted(store, key=int):
         if skip_group_length and tag & 0xFFFF == 0 and tag >> 16 > 6:
             continue  # pydicom never writes the retired group lengths
-        encoded = _element_bytes(store[tag])
+        elem = store[tag]
+        if out is not None and _window_of(elem) is not None:
+            if parts:
+                fp.write(b"".join(parts))
+                parts.clear()
+            window = _window_of(elem)
+            fp.write(_LONG_HEADER.pack(tag >> 16, tag & 0xFFFF, elem.VR.encode(), window.length))
+            window.copy_to(out)  # file to file: the value never enters Python
+            continue
+        encoded = _element_bytes(elem)
         if encoded is not None and len(encoded[1]) < _BIG:
             parts.extend(encoded)
             continue
@@ -204,4 +237,4 @@ def save_dataset(ds: Any, fh: BinaryIO) -> None:
         ds["PixelData"].is_undefined_length = tsyntax.is_compressed
     # as write_dataset: the character set is read (and so decoded) before any element
     encodings = ds.get("SpecificCharacterSet", _DEFAULT_ENCODING)
-    _write_elements(fp, ds._dict, ds.get_item, encodings, skip_group_length=True)
+    _write_elements(fp, ds._dict, ds.get_item, encodings, skip_group_length=True, out=fh)

@@ -75,6 +75,8 @@ TEMP_MARK = ".deid-tmp-"
 DEFAULT_MAX_FILE_SIZE = 2 * 1024**3
 #: Binary elements larger than this are not read into memory but copied from the input file.
 DEFER_SIZE = 4 * 1024**2
+#: Values of window tags (Pixel Data the plan never reads) at least this long stay on disk.
+WINDOW_SIZE = 64 * 1024
 _COPY_CHUNK = 1024 * 1024
 #: Pixel Data, Float Pixel Data and Double Float Pixel Data.
 PIXEL_TAGS = frozenset({0x7FE00010, 0x7FE00008, 0x7FE00009})
@@ -226,6 +228,65 @@ class ElementWindow(io.BufferedIOBase):
         return bytes(data)
 
     read1 = read
+
+    def copy_to(self, out: Any) -> int:
+        """Append the whole window to the binary file ``out``; return the bytes copied.
+
+        Between two local files the kernel copies the bytes (``os.copy_file_range``, else
+        ``os.sendfile``): they never pass through Python, so a big Pixel Data value costs
+        neither memory nor a user-space copy. Other targets get 1 MiB chunks.
+
+        Raises
+        ------
+        TruncatedFileError
+            The source file shrank since it was read.
+
+        Examples
+        --------
+        >>> import io, os, tempfile
+        >>> path = os.path.join(tempfile.mkdtemp(), "f.bin")
+        >>> _ = open(path, "wb").write(b"0123456789")
+        >>> out = io.BytesIO()
+        >>> ElementWindow(path, 2, 5).copy_to(out), out.getvalue()
+        (5, b'23456')
+        """
+        try:
+            target = out.fileno()
+        except (AttributeError, OSError, ValueError):
+            target = None
+        copier = getattr(os, "copy_file_range", None) or getattr(os, "sendfile", None)
+        if target is None or copier is None:
+            return self._copy_chunks(out)
+        out.flush()
+        with open(self.path, "rb", buffering=0) as src:
+            done = 0
+            while done < self.length:
+                try:
+                    if copier is getattr(os, "copy_file_range", None):
+                        n = copier(src.fileno(), target, self.length - done, self.offset + done)
+                    else:
+                        n = copier(target, src.fileno(), self.offset + done, self.length - done)
+                except OSError:  # e.g. a filesystem that refuses: copy through Python
+                    if done:
+                        raise
+                    return self._copy_chunks(out)
+                if n <= 0:
+                    raise TruncatedFileError(
+                        f"{self.path}: the file changed or shrank while being read"
+                    )
+                done += n
+        out.seek(os.lseek(target, 0, os.SEEK_CUR))  # the file object learns where it is
+        return done
+
+    def _copy_chunks(self, out: Any) -> int:
+        self.seek(0)
+        done = 0
+        while True:
+            chunk = self.read(_COPY_CHUNK)
+            if not chunk:
+                return done
+            out.write(chunk)
+            done += len(chunk)
 
     def readinto(self, buffer: Any) -> int:
         data = self.read(len(buffer))
@@ -412,9 +473,10 @@ def read_dataset(
     """Read a whole DICOM file, refusing non-DICOM and truncated files.
 
     A local file is parsed from disk (never held twice). Binary elements of ``window_tags``
-    larger than :data:`DEFER_SIZE` (big Pixel Data) are not read at all but become
-    :class:`ElementWindow` buffers that pydicom copies chunk by chunk when the dataset is
-    saved, so memory does not grow with the size of the image.
+    of at least :data:`WINDOW_SIZE` (big Pixel Data) are not read at all but become
+    :class:`ElementWindow` buffers, copied file to file when the dataset is saved
+    (:func:`deid.runner.fastwrite.save_dataset`), so memory does not grow with the size of the
+    image and an untouched image never passes through Python.
 
     Parameters
     ----------
@@ -471,7 +533,9 @@ def read_dataset(
         else:
             fh = open(where, "rb")  # noqa: SIM115 - closed in finally
             reader = _CheckedReader(fh)
-            defer = DEFER_SIZE
+            # values of at least WINDOW_SIZE are not read now: big ones of window_tags stay
+            # on disk (the writer copies them file to file), the rest are read just after
+            defer = WINDOW_SIZE if window_tags is None or window_tags else DEFER_SIZE
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
