@@ -202,6 +202,26 @@ _RAW_TEXT_VRS = frozenset(
 
 
 def _encoded(key: Any, vr: str, value: Any) -> RawDataElement | None:
+    """:func:`_encode_raw`, remembered for short text values (the dummies and constants a
+    profile writes into every file); a RawDataElement is immutable, so files share it."""
+    if type(value) is not str or len(value) > 64:
+        return _encode_raw(key, vr, value)
+    memo = (int(key), vr, value)
+    try:
+        return _ENCODED[memo]
+    except KeyError:
+        pass
+    found = _encode_raw(key, vr, value)
+    if len(_ENCODED) >= 4096:
+        _ENCODED.clear()
+    _ENCODED[memo] = found
+    return found
+
+
+_ENCODED: dict[tuple[int, str, str], RawDataElement | None] = {}
+
+
+def _encode_raw(key: Any, vr: str, value: Any) -> RawDataElement | None:
     """The element as pydicom keeps an element it has read but not decoded, or None.
 
     Only for text VRs whose (possibly multiple) values are plain ASCII and certainly valid for

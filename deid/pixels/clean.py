@@ -152,8 +152,10 @@ def touched_frames(ds: Dataset, regions: Sequence[Region]) -> tuple[int, ...]:
     >>> touched_frames(ds, [Region(10, 10, 20, 20)])
     ()
     """
+    if not regions:
+        return ()
     rows, cols = int(ds.get("Rows") or 0), int(ds.get("Columns") or 0)
-    if not regions or rows == 0 or cols == 0:
+    if rows == 0 or cols == 0:
         return ()
     masks = _masks(regions, rows, cols, frame_count(ds))
     return tuple(i for i, m in enumerate(masks) if m is not None)

@@ -26,7 +26,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -139,8 +139,13 @@ class Match:
 SUSPECT_KEYWORDS = ("BurnedInAnnotation", "Modality", "ImageType")
 
 
-def header_state(ds: Dataset) -> tuple[tuple[str, Any], ...]:
+def header_state(
+    ds: Dataset, get: Callable[[str], Any] | None = None
+) -> tuple[tuple[str, Any], ...]:
     """The values of :data:`SUSPECT_KEYWORDS` in ``ds`` (absent ones left out), as text.
+
+    ``get(keyword)``, when given, replaces ``ds.get(keyword)`` (a caller that has already
+    converted the values passes them on).
 
     Examples
     --------
@@ -150,8 +155,9 @@ def header_state(ds: Dataset) -> tuple[tuple[str, Any], ...]:
     (('BurnedInAnnotation', 'YES'), ('ImageType', ('DERIVED', 'SECONDARY')))
     """
     out: list[tuple[str, Any]] = []
+    lookup = ds.get if get is None else get
     for keyword in SUSPECT_KEYWORDS:
-        value = ds.get(keyword)
+        value = lookup(keyword)
         if value is None:
             continue
         if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):

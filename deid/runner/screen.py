@@ -39,6 +39,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from pydicom.dataelem import RawDataElement
+
 from deid.errors import DeidError
 from deid.pixels.criteria import _is_empty  # the `empty` test exactly as the detector's
 from deid.recipe.ast import FILTERS, NOVALUE_FILTERS, FilterGroup
@@ -133,6 +135,26 @@ def _peek(ds: Any, tag: int) -> Any:
     return converted
 
 
+#: Text VRs whose plain ASCII values pydicom decodes to the same characters (one value, no
+#: backslash): their comparison text is read from the bytes, without converting the element.
+_PLAIN_VRS = frozenset({"CS", "LO", "SH", "LT", "ST", "UT", "UC"})
+_PLAIN_BYTES = re.compile(rb"[\x20-\x5b\x5d-\x7e]*")
+
+
+def _plain_text(ds: Any, key: str | int, tag: int | None) -> Any:
+    """The comparison text (lower case, stripped) of a keyword's raw plain-ASCII text value, or
+    ``_ABSENT`` when the element must be converted by pydicom first."""
+    if isinstance(key, int) or tag is None or tag == 0x00080005 or not hasattr(ds, "_dict"):
+        return _ABSENT
+    elem = ds._dict.get(tag)
+    if type(elem) is not RawDataElement or elem.VR not in _PLAIN_VRS:
+        return _ABSENT
+    value = elem.value
+    if type(value) is not bytes or not _PLAIN_BYTES.fullmatch(value):
+        return _ABSENT
+    return value.decode("ascii").lower().strip()
+
+
 def _lookup(ds: Any, key: str | int, tag: int | None) -> Any:
     """What a criterion compares (as :func:`deid.pixels.criteria.field_value`): the value of a
     keyword, the whole element of a tag number, None when absent."""
@@ -172,10 +194,20 @@ class _Image:
         try:
             return self.texts[field]
         except KeyError:
+            pass
+        text = _plain_text(self.ds, self.screen.fields[field], self.screen._tags[field])
+        if text is _ABSENT:
             value = self.value(field)
             text = None if value is None else str(value).lower().strip()
-            self.texts[field] = text
-            return text
+        self.texts[field] = text
+        return text  # type: ignore[return-value]
+
+    def keyword_value(self, keyword: str) -> Any:
+        """``ds.get(keyword)``, from the values already converted when there is one."""
+        index = self.screen._index.get(keyword)
+        if index is None:
+            return self.ds.get(keyword)
+        return self.value(index)
 
     def result(self, test_id: int) -> bool:
         known = self.results[test_id]
@@ -225,6 +257,7 @@ class FilterScreen:
         self.fields = fields
         self.tests = tests
         self._tags = tuple(_tag_of(f) for f in fields)
+        self._index = {f: i for i, f in enumerate(fields) if isinstance(f, str)}
         self._labels = labels
         # a LABEL whose first criteria line is one test cannot match when that test fails:
         # per image only the distinct first tests run, then the LABELs behind the true ones
@@ -298,7 +331,9 @@ class FilterScreen:
         >>> FilterScreen.compile(()).matching(__import__("pydicom").Dataset())
         []
         """
-        state = _Image(ds, self)
+        return self._matching(_Image(ds, self))
+
+    def _matching(self, state: _Image) -> list[int]:
         result_of = state.result
         hits = [i for i in self._ungated if self._matches(i, result_of)]
         for gate, found in self._gates:
@@ -339,9 +374,11 @@ class FilterScreen:
         """
         from deid.pixels.detect import Detection, detect, header_state
 
-        hits = self.matching(ds)
+        state = _Image(ds, self)
+        hits = self._matching(state)
         if not hits:
-            return Detection((), has_filters=bool(self.groups), header=header_state(ds))
+            header = header_state(ds, state.keyword_value if hasattr(ds, "_dict") else None)
+            return Detection((), has_filters=bool(self.groups), header=header)
         if any(self._labels[i] is None for i in hits):
             # a LABEL without criteria reports the previous LABEL's reason: needs every LABEL
             return detect(ds, self.groups)

@@ -192,3 +192,37 @@ def test_distinct_tests_run_once_and_fields_read_only_when_needed(monkeypatch) -
     assert len(looked_up) == len(set(looked_up))  # each field converted at most once
     assert len(looked_up) < len(compiled.fields)  # and only those a test needed
     _same(compiled, tuple(recipe.filters), ds)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    vr=st.sampled_from(["CS", "LO", "SH", "LT", "ST", "UT", "UC"]),
+    raw=st.one_of(
+        st.binary(max_size=24),
+        st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=127), max_size=24).map(
+            lambda t: t.encode("ascii")
+        ),
+    ),
+    charset=st.sampled_from([None, "ISO_IR 100", "ISO_IR 192"]),
+)
+def test_plain_text_shortcut_equals_pydicom_conversion(vr: str, raw: bytes, charset) -> None:
+    """Comparison text read straight from the bytes is what pydicom's conversion gives."""
+    from pydicom.dataelem import RawDataElement
+    from pydicom.tag import Tag
+
+    from deid.runner import screen as screen_module
+
+    if len(raw) % 2:
+        raw += b" "
+    ds = Dataset()
+    if charset:
+        ds.SpecificCharacterSet = charset
+    tag = Tag(0x00081030)  # StudyDescription: a keyword the screen looks up by name
+    ds._dict[tag] = RawDataElement(tag, vr, len(raw), raw, 0, False, True)
+    got = screen_module._plain_text(ds, "StudyDescription", int(tag))
+    if got is screen_module._ABSENT:
+        return  # not plain: the screen converts it with pydicom
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        value = ds.StudyDescription
+    assert got == str(value).lower().strip()
