@@ -168,3 +168,16 @@ def test_keyed_digests_are_remembered_but_keyed():
     assert keys.keyed_uid(b, "1.2.3.999") != first
     keys._DIGESTS.clear()
     assert keys.keyed_uid(a, "1.2.3.999") == first
+
+
+def test_b32_prefix_equals_encoding_the_whole_digest() -> None:
+    import base64
+    import hashlib
+
+    from deid.engine.keys import _b32
+
+    for seed in range(20):
+        digest = hashlib.sha256(str(seed).encode()).digest()
+        full = base64.b32encode(digest).decode("ascii")
+        for n in range(len(full) + 3):
+            assert _b32(digest, n) == full[:n]
