@@ -424,7 +424,11 @@ def _settle_deferred(
     for tag, elem in list(ds._dict.items()):
         if isinstance(elem, RawDataElement):
             value = elem.value
-            if value is None and elem.length not in (0, 0xFFFFFFFF):
+            if value is None and elem.length == 0xFFFFFFFF:
+                # pydicom scanned an undefined-length value (encapsulated Pixel Data) past the
+                # defer size and dropped it: read it again, here (never by pydicom later)
+                ds._dict[tag] = elem._replace(value=_read_undefined(fh, elem, path))
+            elif value is None and elem.length != 0:
                 if elem.value_tell + elem.length > size:
                     raise TruncatedFileError(
                         f"{path}: truncated DICOM file: ({tag >> 16:04X},{tag & 0xFFFF:04X}) "
@@ -444,6 +448,25 @@ def _settle_deferred(
         elif getattr(elem, "VR", None) == "SQ" and isinstance(elem.value, list):
             for item in elem.value:
                 _settle_deferred(item, fh, path, size, window_tags, source)
+
+
+def _read_undefined(fh: Any, elem: Any, path: str) -> bytes:
+    """The value of a deferred undefined-length element, up to its sequence delimiter."""
+    from pydicom.fileutil import read_undefined_length_value
+    from pydicom.tag import SequenceDelimiterTag
+
+    fh.seek(elem.value_tell)
+    try:
+        value = read_undefined_length_value(
+            fh, elem.is_little_endian, SequenceDelimiterTag, defer_size=None
+        )
+    except EOFError as exc:
+        tag = elem.tag
+        raise TruncatedFileError(
+            f"{path}: truncated DICOM file: ({tag >> 16:04X},{tag & 0xFFFF:04X}) ends "
+            f"before its sequence delimiter ({exc})"
+        ) from exc
+    return value if value is not None else b""
 
 
 def materialize(ds: Any) -> None:

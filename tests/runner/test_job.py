@@ -444,3 +444,30 @@ def test_error_task_is_failed_without_reading(tmp_path: Path) -> None:
     assert rec["status"] == "failed" and rec["reason"] == "RunnerError: unsafe"
     cond = evaluate_file_conditions(task, JobSpec(plan=None))
     assert cond["passed"] is False and "unsafe" in cond["error"]
+
+
+@pytest.mark.parametrize("name", ["examples_jpeg2k.dcm", "examples_ybr_color.dcm"])
+def test_big_encapsulated_pixel_data_is_read_whole(tmp_path: Path, name: str) -> None:
+    """pydicom defers an undefined-length value past the defer size; read_dataset reads it
+    itself (nothing is left for pydicom to fetch later), whatever the window tags."""
+    from deid.runner.job import PIXEL_TAGS, WINDOW_SIZE
+
+    path = get_testdata_file(name)
+    expected = pydicom.dcmread(path).PixelData
+    assert len(expected) > WINDOW_SIZE
+    for tags in (None, PIXEL_TAGS, frozenset()):
+        ds = read_dataset(path, window_tags=tags)
+        raw = ds._dict[pydicom.tag.Tag(0x7FE00010)]
+        assert raw.value == expected
+        assert ds.PixelData == expected
+    rec = process_file(_task(Path(path), tmp_path / "out"), JobSpec(plan=real_plan(tmp_path)))
+    assert rec["status"] == "written", rec["reason"]
+    assert pydicom.dcmread(rec["output"]).PixelData == expected
+
+
+def test_encapsulated_pixel_data_cut_before_its_delimiter_is_truncated(tmp_path: Path) -> None:
+    data = Path(get_testdata_file("examples_ybr_color.dcm")).read_bytes()
+    bad = tmp_path / "cut.dcm"
+    bad.write_bytes(data[: len(data) - 5000])
+    with pytest.raises((TruncatedFileError, DicomReadError)):
+        read_dataset(str(bad))
