@@ -606,7 +606,28 @@ def _window_tags(plan: Any) -> frozenset[int]:
     return tags
 
 
+_UID_TAGS = {
+    "PatientID": 0x00100020,
+    "StudyInstanceUID": 0x0020000D,
+    "SeriesInstanceUID": 0x0020000E,
+    "SOPInstanceUID": 0x00080018,
+}
+
+
 def _uid(ds: Any, keyword: str) -> str | None:
+    """The text of a UID (or ID) for the report, as ``str(ds.get(keyword))``; a single raw UI
+    value is read from its bytes, leaving the element undecoded for the engine."""
+    from pydicom.dataelem import RawDataElement
+
+    tag = _UID_TAGS.get(keyword)
+    elem = ds._dict.get(tag) if tag is not None and hasattr(ds, "_dict") else None
+    if (
+        type(elem) is RawDataElement
+        and elem.VR == "UI"
+        and type(elem.value) is bytes
+        and b"\\" not in elem.value  # one value: as pydicom's convert_UI
+    ):
+        return elem.value.decode("iso8859").rstrip("\0 ").strip() or None  # as UID(...)
     value = ds.get(keyword)
     return None if value is None or value == "" else str(value)
 
@@ -627,18 +648,23 @@ def summarize_changes(changes: Any) -> list[dict[str, Any]]:
     2
     """
     grouped: dict[tuple[Any, ...], dict[str, Any]] = {}
+    # the changes of one rule share its RuleRef object: its fields are read once
+    seen: dict[tuple[int, Any], dict[str, Any]] = {}
     for change in changes or ():
         rule = getattr(change, "rule", None)
-        source = getattr(rule, "source", None)
-        line = getattr(rule, "line", None)
-        text = getattr(rule, "text", None)
         action = getattr(change, "action", None)
-        key = (source, line, text, action)
-        entry = grouped.get(key)
+        entry = seen.get((id(rule), action))
         if entry is None:
-            where = f"{source}:{line}" if source is not None else None
-            entry = {"rule": where, "text": text, "action": action, "count": 0}
-            grouped[key] = entry
+            source = getattr(rule, "source", None)
+            line = getattr(rule, "line", None)
+            text = getattr(rule, "text", None)
+            key = (source, line, text, action)
+            entry = grouped.get(key)
+            if entry is None:
+                where = f"{source}:{line}" if source is not None else None
+                entry = {"rule": where, "text": text, "action": action, "count": 0}
+                grouped[key] = entry
+            seen[(id(rule), action)] = entry
         entry["count"] += 1
     return list(grouped.values())
 

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pydicom
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydicom.data import get_testdata_file
 
 from deid.errors import DicomReadError, RejectedError
@@ -471,3 +473,26 @@ def test_encapsulated_pixel_data_cut_before_its_delimiter_is_truncated(tmp_path:
     bad.write_bytes(data[: len(data) - 5000])
     with pytest.raises((TruncatedFileError, DicomReadError)):
         read_dataset(str(bad))
+
+
+@pytest.mark.filterwarnings("ignore")
+@settings(max_examples=300, deadline=None)
+@given(raw=st.binary(max_size=40))
+def test_report_uid_from_raw_bytes_equals_pydicom_value(raw: bytes) -> None:
+    from pydicom.dataelem import RawDataElement
+    from pydicom.dataset import Dataset
+    from pydicom.tag import Tag
+
+    from deid.runner.job import _uid
+
+    if len(raw) % 2:
+        raw += b"\0"
+    fast, slow = Dataset(), Dataset()
+    for ds in (fast, slow):
+        tag = Tag(0x0020000D)
+        ds._dict[tag] = RawDataElement(tag, "UI", len(raw), raw, 0, False, True)
+    value = slow.get("StudyInstanceUID")
+    expected = None if value is None or value == "" else str(value)
+    assert _uid(fast, "StudyInstanceUID") == expected
+    if b"\\" not in raw:  # one value: read from the bytes, the element left undecoded
+        assert type(fast._dict[Tag(0x0020000D)]) is RawDataElement
