@@ -36,7 +36,7 @@ parallel, and is little affected by other load: at 1.0 two free cores give 2x.
 
 Usage::
 
-    python benchmarks/bench_runner.py [--count 500] [--size 512] [--corpus DIR] [--repeat 3]
+    python benchmarks/bench_runner.py [--count 1000] [--size 512] [--corpus DIR] [--repeat 3]
                                       [--big-mb 256] [--json]
 """
 
@@ -285,7 +285,7 @@ def bench(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--count", type=int, default=500)
+    parser.add_argument("--count", type=int, default=1000)
     parser.add_argument("--size", type=int, default=512)
     parser.add_argument("--corpus", default=None, help="corpus folder (default: a temp folder)")
     parser.add_argument("--repeat", type=int, default=3, help="best of N runs (default 3)")

@@ -198,8 +198,11 @@ def _write_dataset(dicom: Dataset, target: str) -> None:
     # a fresh name (not mkstemp, whose 0600 mode would stick): pydicom creates it with the
     # usual umask-derived permissions
     tmp = os.path.join(folder, f".deid-{uuid.uuid4().hex}.part")
+    from deid.runner.fastwrite import save_dataset  # save_as's bytes, written faster
+
     try:
-        dicom.save_as(tmp, enforce_file_format=False)
+        with open(tmp, "wb") as fh:
+            save_dataset(dicom, fh)
         os.replace(tmp, target)
     except BaseException:
         if os.path.exists(tmp):

@@ -101,8 +101,14 @@ _WARM_MODULES = (
     "pydicom.filewriter",
     "pydicom.values",
     "pydicom.uid",
+    "pydicom.fileutil",
+    "deid.engine",
     "deid.engine.context",
     "deid.errors",
+    "deid.runner.fastwrite",
+    "deid.runner.screen",
+    "deid.pixels",
+    "deid.pixels.process",
 )
 
 
