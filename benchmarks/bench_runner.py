@@ -23,6 +23,11 @@ runs in a fresh Python process (so peak RSS is its own):
 Inputs and outputs live in ``/dev/shm`` when the machine has it (else the temporary folder): both
 sides then measure the work of reading, de-identifying and writing, not the disk's write-back.
 
+Besides the fresh-process runs, a **file-by-file** measure alternates the bare round trip and
+the runner's per-file job (read, screen, apply, pixel step, write, record) in one process, file
+by file, and reports both per stage: the ratio least disturbed by a drifting machine, without
+the run-level costs.
+
 Every configuration runs once per round, rounds interleaved; besides the ratios of the best
 times, the median over rounds of the per-round ratios is reported (steadier when the machine's
 speed drifts during the run).
@@ -190,6 +195,65 @@ def _warm_page_cache(folder: Path) -> None:
                 pass
 
 
+_PER_FILE = r"""
+import json, os, sys, time
+import pydicom
+from deid.engine.keys import Key
+from deid.pixels import PixelOptions
+from deid.recipe import load_recipe
+from deid.runner import job
+from deid.runner.api import build_plan
+from deid.runner.screen import FilterScreen
+from deid.runner.sources import FileTask
+src, dst, count, pixels = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4] == "1"
+files = sorted(os.path.join(src, f) for f in os.listdir(src))[:count]
+spec = job.JobSpec(
+    plan=build_plan(profile="basic"), key=Key.from_text("benchmark-key-0123456789"),
+    pixels=pixels, pixel_screen=FilterScreen.compile(load_recipe("dicom").filters),
+    pixel_options=PixelOptions(), existing="overwrite",
+)
+for sub in ("bare", "deid"):
+    os.makedirs(os.path.join(dst, sub), exist_ok=True)
+bare = {"read": 0.0, "write": 0.0}
+stages = {}
+for rnd in range(2):  # the first round warms up; the second is measured
+    bare = {"read": 0.0, "write": 0.0}
+    stages = {}
+    for i, path in enumerate(files):
+        name = os.path.basename(path)
+        t0 = time.perf_counter()
+        ds = pydicom.dcmread(path)
+        t1 = time.perf_counter()
+        ds.save_as(os.path.join(dst, "bare", name))
+        bare["read"] += t1 - t0
+        bare["write"] += time.perf_counter() - t1
+        record = job.process_file(FileTask(i, path, name, os.path.join(dst, "deid", name)), spec)
+        assert record["status"] == "written", record["reason"]
+        for key, value in record["timings"].items():
+            stages[key] = stages.get(key, 0.0) + value
+n = len(files)
+print(json.dumps({"bare_ms": {k: 1000 * v / n for k, v in bare.items()},
+                  "deid_ms": {k: 1000 * v / n for k, v in stages.items()}}))
+"""
+
+
+def per_file(corpus: Path, work: Path, count: int, pixels: bool) -> dict:
+    """Bare read + write and the runner's per-file job alternated file by file in one process
+    (both see the same machine at the same moment): per-stage milliseconds and their ratio.
+    Run-level costs (executor, report, progress) are not in it: the fresh-process runs have
+    them."""
+    out = subprocess.run(
+        [sys.executable, "-c", _PER_FILE, str(corpus), str(work), str(count), str(int(pixels))],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    data = json.loads(out.stdout.strip().splitlines()[-1])
+    data["ratio"] = data["deid_ms"]["total"] / sum(data["bare_ms"].values())
+    shutil.rmtree(work, ignore_errors=True)
+    return data
+
+
 def bench(
     count: int, size: int, corpus: Path, work: Path, big_mb: int = 0, repeat: int = 3
 ) -> dict:
@@ -230,6 +294,10 @@ def bench(
     bare, one, two, bare2 = found["bare"], found["one"], found["two"], found["bare2"]
     nopx, minimal, null = found["nopx"], found["minimal"], found["null"]
     one_2n, two_2n = found["one_2n"], found["two_2n"]
+    file_by_file = {
+        "pixels": per_file(corpus, work / "pf1", count, True),
+        "no_pixels": per_file(corpus, work / "pf0", count, False),
+    }
     big: dict = {}
     if big_mb:
         _big_file(work / "big-in", big_mb)
@@ -253,7 +321,10 @@ def bench(
         "runner_null_plan": null,
         "workers_1_double": one_2n,
         "workers_2_double": two_2n,
+        "file_by_file": file_by_file,
         "ratios": {
+            "file_by_file_1_worker_vs_bare": file_by_file["pixels"]["ratio"],
+            "file_by_file_1_worker_no_pixels_vs_bare": file_by_file["no_pixels"]["ratio"],
             "median_round_1_worker_vs_bare": statistics.median(rounds["one"]),
             "median_round_1_worker_no_pixels_vs_bare": statistics.median(rounds["nopx"]),
             "median_round_throughput_2_vs_1": statistics.median(rounds["two_vs_one"]),
@@ -337,6 +408,10 @@ def main(argv: list[str] | None = None) -> int:
             f"{big['bare']['rss_self_mb']:.0f} MB, deid 1 worker {big['deid']['rss_self_mb']:.0f} MB"
             f" ({big['bare']['elapsed']:.2f} s vs {big['deid']['elapsed']:.2f} s)"
         )
+    for name, data in result["file_by_file"].items():
+        stages = ", ".join(f"{k} {v:.3f}" for k, v in data["deid_ms"].items())
+        bare_ms = ", ".join(f"{k} {v:.3f}" for k, v in data["bare_ms"].items())
+        print(f"  file by file ({name}): bare {bare_ms} ms; deid {stages} ms")
     for key, value in result["ratios"].items():
         print(f"  {key:40s} {value:5.2f}")
     return 0
