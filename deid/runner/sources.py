@@ -259,10 +259,12 @@ def check_output_location(inputs: Sequence[str], output: str) -> None:
             )
 
 
-def _join(output: str, rel: str) -> str:
+def _join(output: str, rel: str, real_output: str | None = None) -> str:
+    """Where ``rel`` goes under ``output`` (``real_output``: its realpath, when known)."""
     if is_url(output):
         return output.rstrip("/") + "/" + rel
-    return os.path.join(os.path.realpath(output), *rel.split("/"))
+    root = os.path.realpath(output) if real_output is None else real_output
+    return os.path.join(root, *rel.split("/"))
 
 
 def collect_tasks(
@@ -319,11 +321,12 @@ def collect_tasks(
             else:
                 yield path, rel, None, None
 
+    real_output = None if is_url(output) else os.path.realpath(output)  # once, not per file
     for path, rel, source, error in entries():
         if path in inputs_seen:
             continue
         inputs_seen.add(path)
-        target = _join(output, rel)
+        target = _join(output, rel, real_output)
         if target in seen:
             raise RunnerError(
                 f"inputs {seen[target]!r} and {path!r} would both be written to {target!r}; "
