@@ -102,12 +102,10 @@ _WARM_MODULES = (
     "pydicom.values",
     "pydicom.uid",
     "pydicom.fileutil",
-    "deid.engine",
     "deid.engine.context",
     "deid.errors",
     "deid.runner.fastwrite",
     "deid.runner.screen",
-    "deid.pixels",
     "deid.pixels.process",
 )
 

@@ -59,17 +59,10 @@ def _transfer_syntax(ds: Dataset) -> Any:
     return meta.get("TransferSyntaxUID", None)
 
 
-def fast_path_applies(ds: Any) -> bool:
-    """Whether :func:`save_dataset` writes ``ds`` itself (otherwise it calls ``save_as``).
-
-    Examples
-    --------
-    >>> from pydicom import Dataset
-    >>> fast_path_applies(Dataset())
-    False
-    """
+def _fast_syntax(ds: Any) -> Any:
+    """The transfer syntax of ``ds`` when :func:`save_dataset` writes it itself, else None."""
     if not isinstance(ds, Dataset):
-        return False
+        return None
     tsyntax = _transfer_syntax(ds)
     if (
         tsyntax is None
@@ -79,16 +72,30 @@ def fast_path_applies(ds: Any) -> bool:
         or not tsyntax.is_little_endian
         or tsyntax == DeflatedExplicitVRLittleEndian
     ):
-        return False
+        return None
     # pydicom re-encodes every element when the encoding or character set changed
     if ds.original_encoding != (False, True):
-        return False
+        return None
     if ds.original_character_set != ds._character_set:
-        return False
+        return None
     preamble = getattr(ds, "preamble", None)
     if preamble and len(preamble) != 128:
-        return False  # pydicom refuses it: let it say so
-    return not any(int(tag) >> 16 in (0, 2) for tag in ds._dict)
+        return None  # pydicom refuses it: let it say so
+    if any(int(tag) >> 16 in (0, 2) for tag in ds._dict):
+        return None
+    return tsyntax
+
+
+def fast_path_applies(ds: Any) -> bool:
+    """Whether :func:`save_dataset` writes ``ds`` itself (otherwise it calls ``save_as``).
+
+    Examples
+    --------
+    >>> from pydicom import Dataset
+    >>> fast_path_applies(Dataset())
+    False
+    """
+    return _fast_syntax(ds) is not None
 
 
 def _element_bytes(elem: Any) -> tuple[bytes, ...] | None:
@@ -154,11 +161,11 @@ def _write_elements(
         if skip_group_length and tag & 0xFFFF == 0 and tag >> 16 > 6:
             continue  # pydicom never writes the retired group lengths
         elem = store[tag]
-        if out is not None and _window_of(elem) is not None:
+        window = _window_of(elem) if out is not None else None
+        if window is not None:
             if parts:
                 fp.write(b"".join(parts))
                 parts.clear()
-            window = _window_of(elem)
             fp.write(_LONG_HEADER.pack(tag >> 16, tag & 0xFFFF, elem.VR.encode(), window.length))
             window.copy_to(out)  # file to file: the value never enters Python
             continue
@@ -197,7 +204,7 @@ def _write_meta(fp: DicomIO, meta: Dataset) -> None:
     data = buffer.getvalue()
     if 0x00020000 in meta._dict:
         # the group length counts the bytes after its own 12-byte element
-        fp.write(_LONG_HEADER.pack(2, 0, b"UL", 0)[:6] + struct.pack("<HI", 4, len(data)))
+        fp.write(_SHORT_HEADER.pack(2, 0, b"UL", 4) + struct.pack("<I", len(data)))
     fp.write(data)
 
 
@@ -222,10 +229,10 @@ def save_dataset(ds: Any, fh: BinaryIO) -> None:
     >>> dcmread(io.BytesIO(out.getvalue())).Modality
     'MR'
     """
-    if not fast_path_applies(ds):
+    tsyntax = _fast_syntax(ds)
+    if tsyntax is None:
         ds.save_as(fh)
         return
-    tsyntax = _transfer_syntax(ds)
     fp = DicomIO(fh)
     fp.is_implicit_VR, fp.is_little_endian = False, True
     preamble = getattr(ds, "preamble", None)

@@ -73,7 +73,8 @@ EXISTING_MODES = ("skip", "overwrite", "error")
 TEMP_MARK = ".deid-tmp-"
 #: Default per-file size limit (``--max-file-size``): 2 GiB.
 DEFAULT_MAX_FILE_SIZE = 2 * 1024**3
-#: Binary elements larger than this are not read into memory but copied from the input file.
+#: Without window tags, values larger than this are read after parsing, once their declared
+#: length has been checked against the size of the file (a hostile length allocates nothing).
 DEFER_SIZE = 4 * 1024**2
 #: Values of window tags (Pixel Data the plan never reads) at least this long stay on disk.
 WINDOW_SIZE = 64 * 1024
@@ -254,18 +255,21 @@ class ElementWindow(io.BufferedIOBase):
             target = out.fileno()
         except (AttributeError, OSError, ValueError):
             target = None
-        copier = getattr(os, "copy_file_range", None) or getattr(os, "sendfile", None)
-        if target is None or copier is None:
+        if target is None or not hasattr(os, "copy_file_range") and not hasattr(os, "sendfile"):
             return self._copy_chunks(out)
         out.flush()
         with open(self.path, "rb", buffering=0) as src:
+            source = src.fileno()
+
+            def copy(at: int, count: int) -> int:  # count bytes from offset at, appended
+                if hasattr(os, "copy_file_range"):
+                    return os.copy_file_range(source, target, count, at)
+                return os.sendfile(target, source, at, count)
+
             done = 0
             while done < self.length:
                 try:
-                    if copier is getattr(os, "copy_file_range", None):
-                        n = copier(src.fileno(), target, self.length - done, self.offset + done)
-                    else:
-                        n = copier(target, src.fileno(), self.offset + done, self.length - done)
+                    n = copy(self.offset + done, self.length - done)
                 except OSError:  # e.g. a filesystem that refuses: copy through Python
                     if done:
                         raise
@@ -606,20 +610,13 @@ def _window_tags(plan: Any) -> frozenset[int]:
     return tags
 
 
-_UID_TAGS = {
-    "PatientID": 0x00100020,
-    "StudyInstanceUID": 0x0020000D,
-    "SeriesInstanceUID": 0x0020000E,
-    "SOPInstanceUID": 0x00080018,
-}
-
-
 def _uid(ds: Any, keyword: str) -> str | None:
     """The text of a UID (or ID) for the report, as ``str(ds.get(keyword))``; a single raw UI
     value is read from its bytes, leaving the element undecoded for the engine."""
+    from pydicom.datadict import tag_for_keyword
     from pydicom.dataelem import RawDataElement
 
-    tag = _UID_TAGS.get(keyword)
+    tag = tag_for_keyword(keyword)
     elem = ds._dict.get(tag) if tag is not None and hasattr(ds, "_dict") else None
     if (
         type(elem) is RawDataElement

@@ -21,6 +21,7 @@ import csv
 import json
 import os
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -29,6 +30,7 @@ __all__ = [
     "CrosswalkWriter",
     "ReportWriter",
     "RunSummary",
+    "iter_json_lines",
     "load_done",
     "read_report",
 ]
@@ -135,6 +137,31 @@ class CrosswalkWriter:
             self._fh = None
 
 
+def iter_json_lines(path: str) -> Iterator[dict[str, Any]]:
+    """Yield the JSON objects of a JSON-lines file, skipping blank lines and lines that are
+    not JSON objects (such as a last line cut by an interruption).
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> p = os.path.join(tempfile.mkdtemp(), "r.jsonl")
+    >>> _ = open(p, "w").write('{"a": 1}\\n\\n[2]\\n{"a"')
+    >>> list(iter_json_lines(p))
+    [{'a': 1}]
+    """
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(record, dict):
+                yield record
+
+
 def read_report(path: str) -> list[dict[str, Any]]:
     """Read a JSON-lines report, ignoring a last line cut by an interruption.
 
@@ -146,19 +173,7 @@ def read_report(path: str) -> list[dict[str, Any]]:
     >>> [r["input"] for r in read_report(p)]
     ['a']
     """
-    records = []
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            line = line.strip()
-            if not line:
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if isinstance(rec, dict) and "input" in rec and "status" in rec:
-                records.append(rec)
-    return records
+    return [r for r in iter_json_lines(path) if "input" in r and "status" in r]
 
 
 def load_done(path: str) -> dict[str, dict[str, Any]]:

@@ -39,8 +39,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from pydicom.dataelem import RawDataElement
-
+from deid.engine.walk import light_element
 from deid.errors import DeidError
 from deid.pixels.criteria import _is_empty  # the `empty` test exactly as the detector's
 from deid.recipe.ast import FILTERS, NOVALUE_FILTERS, FilterGroup
@@ -135,24 +134,16 @@ def _peek(ds: Any, tag: int) -> Any:
     return converted
 
 
-#: Text VRs whose plain ASCII values pydicom decodes to the same characters (one value, no
-#: backslash): their comparison text is read from the bytes, without converting the element.
-_PLAIN_VRS = frozenset({"CS", "LO", "SH", "LT", "ST", "UT", "UC"})
-_PLAIN_BYTES = re.compile(rb"[\x20-\x5b\x5d-\x7e]*")
-
-
 def _plain_text(ds: Any, key: str | int, tag: int | None) -> Any:
-    """The comparison text (lower case, stripped) of a keyword's raw plain-ASCII text value, or
-    ``_ABSENT`` when the element must be converted by pydicom first."""
+    """The comparison text (lower case, stripped) of a keyword's single raw plain-ASCII value,
+    decoded by :func:`deid.engine.walk.light_element`, or ``_ABSENT`` when the element must be
+    converted by pydicom first."""
     if isinstance(key, int) or tag is None or tag == 0x00080005 or not hasattr(ds, "_dict"):
         return _ABSENT
-    elem = ds._dict.get(tag)
-    if type(elem) is not RawDataElement or elem.VR not in _PLAIN_VRS:
+    light = light_element(ds, tag, stand_in=True)
+    if light is None or not isinstance(light.value, str):
         return _ABSENT
-    value = elem.value
-    if type(value) is not bytes or not _PLAIN_BYTES.fullmatch(value):
-        return _ABSENT
-    return value.decode("ascii").lower().strip()
+    return light.value.lower().strip()
 
 
 def _lookup(ds: Any, key: str | int, tag: int | None) -> Any:

@@ -20,7 +20,6 @@ Examples
 from __future__ import annotations
 
 import csv
-import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -143,33 +142,23 @@ def read_report(
     >>> pairs
     {'/in/a.dcm': '/out/b.dcm'}
     """
+    from deid.runner.report import iter_json_lines
+
     pairs: dict[str, str] = {}
     rejected: dict[str, str] = {}
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            line = line.strip()
-            if not line:
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if not isinstance(record, dict):
-                continue
-            src = _pick(record, _IN_KEYS)
-            if src is None:
-                continue
-            src = os.path.normpath(os.path.join(input_root, src))
-            status = str(_pick(record, _STATUS_KEYS) or "ok").lower()
-            dst = _pick(record, _OUT_KEYS)
-            if status in _OK and dst:
-                pairs[src] = os.path.normpath(os.path.join(output_root, dst))
-            elif status not in _OK:
-                detail = (
-                    record.get("reason") or record.get("error") or record.get("message") or status
-                )
-                detail = f"{status}: {detail}" if detail != status else status
-                rejected[src] = str(detail)
+    for record in iter_json_lines(path):
+        src = _pick(record, _IN_KEYS)
+        if src is None:
+            continue
+        src = os.path.normpath(os.path.join(input_root, src))
+        status = str(_pick(record, _STATUS_KEYS) or "ok").lower()
+        dst = _pick(record, _OUT_KEYS)
+        if status in _OK and dst:
+            pairs[src] = os.path.normpath(os.path.join(output_root, dst))
+        elif status not in _OK:
+            detail = record.get("reason") or record.get("error") or record.get("message") or status
+            detail = f"{status}: {detail}" if detail != status else status
+            rejected[src] = str(detail)
     return pairs, rejected
 
 

@@ -179,3 +179,21 @@ def dcm(path: str | Path) -> Dataset:
 
 def uid() -> str:
     return str(generate_uid())
+
+
+def sample_files() -> list[str]:
+    """Every bundled pydicom test file, then the deid-data sample sets (when installed)."""
+    import glob
+
+    import pydicom.data
+
+    root = os.path.join(os.path.dirname(pydicom.data.__file__), "test_files")
+    files = sorted(glob.glob(os.path.join(root, "**", "*.dcm"), recursive=True))
+    try:
+        import deid_data.data as dd
+
+        for name in ("dicom-cookies", "humans", "ultrasounds", "animals"):
+            files += sorted(glob.glob(os.path.join(str(dd.get_dataset(name)), "*.dcm")))
+    except ImportError:  # pragma: no cover - data extra missing
+        pass
+    return files

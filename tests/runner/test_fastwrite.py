@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import glob
 import io
-import os
 import warnings
 from typing import Any
 
@@ -21,20 +19,7 @@ from deid.recipe import load_recipe
 from deid.runner.api import build_plan
 from deid.runner.fastwrite import fast_path_applies, save_dataset
 
-
-def _files() -> list[str]:
-    import pydicom.data
-
-    root = os.path.join(os.path.dirname(pydicom.data.__file__), "test_files")
-    files = sorted(glob.glob(os.path.join(root, "**", "*.dcm"), recursive=True))
-    try:
-        import deid_data.data as dd
-
-        for name in ("dicom-cookies", "humans", "ultrasounds", "animals"):
-            files += sorted(glob.glob(os.path.join(str(dd.get_dataset(name)), "*.dcm")))
-    except ImportError:  # pragma: no cover - data extra missing
-        pass
-    return files
+from .helpers import sample_files
 
 
 def _read(path: str) -> Any:
@@ -64,7 +49,7 @@ def _ours(ds: Any) -> bytes:
 
 def _readable() -> list[str]:
     found = []
-    for path in _files():
+    for path in sample_files():
         try:
             _read(path)
         except Exception:  # noqa: BLE001, S112 - deliberately broken test files

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import glob
-import os
 import pickle
 import warnings
 
@@ -17,27 +15,14 @@ from deid.pixels.detect import detect
 from deid.recipe import load_recipe, parse_recipe
 from deid.runner.screen import FilterScreen, ScreenError
 
+from .helpers import sample_files
+
 SHIPPED = ("dicom", "dicom.ultrasound", "dicom.xray.chest")
-
-
-def _local_files() -> list[str]:
-    import pydicom.data
-
-    root = os.path.join(os.path.dirname(pydicom.data.__file__), "test_files")
-    files = sorted(glob.glob(os.path.join(root, "**", "*.dcm"), recursive=True))
-    try:
-        import deid_data.data as dd
-
-        for name in ("dicom-cookies", "humans", "ultrasounds", "animals"):
-            files += sorted(glob.glob(os.path.join(str(dd.get_dataset(name)), "*.dcm")))
-    except ImportError:  # pragma: no cover - data extra missing
-        pass
-    return files
 
 
 def _headers() -> list[Dataset]:
     out = []
-    for path in _local_files():
+    for path in sample_files():
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
