@@ -35,7 +35,8 @@ from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset, validate_file_meta
 from pydicom.filebase import DicomBytesIO, DicomIO
 from pydicom.filewriter import write_data_element
-from pydicom.uid import DeflatedExplicitVRLittleEndian
+from pydicom.multival import MultiValue
+from pydicom.uid import UID, DeflatedExplicitVRLittleEndian
 from pydicom.valuerep import EXPLICIT_VR_LENGTH_32
 
 __all__ = ["fast_path_applies", "save_dataset"]
@@ -48,6 +49,12 @@ _DELIMITER = b"\xfe\xff\xdd\xe0\x00\x00\x00\x00"  # (FFFE,E0DD) with length 0
 _ITEM = b"\xfe\xff\x00\xe0"  # (FFFE,E000): encapsulated Pixel Data starts with an item
 _BIG = 1 << 16  # values at least this long are written directly, not joined
 _WINDOW_VRS = frozenset({"OB", "OW", "OD", "OF", "OL", "OV"})
+#: VRs whose decoded ``str`` values pydicom writes as their ASCII bytes, joined by backslashes
+_TEXT_VRS = frozenset(
+    {"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "LT", "SH", "ST", "TM", "UC", "UI", "UR", "UT"}
+)
+_LISTS = (list, MultiValue)
+_STRS = (str, UID)
 _SHORT_HEADER = struct.Struct("<HH2sH")
 _LONG_HEADER = struct.Struct("<HH2s2xI")
 
@@ -116,6 +123,12 @@ def _element_bytes(elem: Any) -> tuple[bytes, ...] | None:
             return None  # not encapsulated: pydicom refuses it, let it say so
         if len(value) % 2:
             value += b"\0"
+    elif type(elem) is DataElement and not elem.is_undefined_length:
+        vr = elem.VR
+        value = _text_bytes(elem.value, vr)
+        if value is None:
+            return None
+        undefined = False
     else:
         return None
     if type(value) is not bytes or type(vr) is not str or len(vr) != 2:
@@ -128,6 +141,28 @@ def _element_bytes(elem: Any) -> tuple[bytes, ...] | None:
     if undefined or len(value) > 0xFFFF:
         return None  # pydicom's odd cases (undefined short-length VR; too long: becomes UN)
     return (_SHORT_HEADER.pack(tag >> 16, tag & 0xFFFF, vr.encode(), len(value)), value)
+
+
+def _text_bytes(value: Any, vr: Any) -> bytes | None:
+    """The bytes pydicom writes for a decoded value when they are plain: an empty value of any
+    VR but SQ, or plain ASCII ``str`` (or UID) values without ESC of a text VR, joined by
+    backslashes and padded to even length (UI with NUL). None otherwise (pydicom writes it)."""
+    if value is None:
+        return None if vr == "SQ" else b""
+    if vr not in _TEXT_VRS:
+        return None
+    if type(value) in _STRS:
+        text = value
+    elif type(value) in _LISTS and all(type(v) in _STRS for v in value):
+        text = "\\".join(value)
+    else:
+        return None
+    if not text.isascii() or "\x1b" in text:
+        return None
+    data = text.encode("ascii")
+    if len(data) % 2:
+        data += b"\0" if vr == "UI" else b" "
+    return data
 
 
 def _window_of(elem: Any) -> Any:
