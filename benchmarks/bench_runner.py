@@ -105,9 +105,11 @@ else:
     s0 = time.perf_counter()
     from deid.runner.api import build_plan, run
     if mode not in ("deid-nopixels", "null"):
-        # per-run setup, outside the per-file timing like build_plan below: the pixel step's
-        # default %filter rules come from the shipped recipe (parsed once per run)
+        # per-process setup, outside the per-file timing like build_plan below: the pixel
+        # step's modules (and numpy) are imported, its default %filter rules come from the
+        # shipped recipe (parsed once per process); the run compiles them (timed)
         from deid.recipe import load_recipe
+        import deid.pixels.process, deid.runner.screen
         load_recipe("dicom")
     if mode == "null":
         import deid.engine  # a real run has compiled its plan (and imported the engine) by now

@@ -30,8 +30,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydicom.datadict import tag_for_keyword
 from pydicom.dataset import Dataset
 
+from deid.engine.walk import light_element
 from deid.pixels.criteria import FilterError, apply_filter, evaluate_group
 from deid.pixels.regions import Region, RegionError, regions_from_coordinates
 from deid.recipe.ast import NOVALUE_FILTERS, Coordinate, FilterGroup, Label, Recipe, Span
@@ -139,6 +141,16 @@ class Match:
 SUSPECT_KEYWORDS = ("BurnedInAnnotation", "Modality", "ImageType")
 
 
+_SUSPECT_TAGS = {k: tag_for_keyword(k) for k in SUSPECT_KEYWORDS}
+
+
+def _light_get(ds: Dataset, keyword: str) -> Any:
+    """``ds.get(keyword)``, read from the element's raw bytes when they are plain text (the
+    element stays undecoded, see :func:`deid.engine.walk.light_element`)."""
+    light = light_element(ds, _SUSPECT_TAGS[keyword], stand_in=True)
+    return ds.get(keyword) if light is None else light.value
+
+
 def header_state(
     ds: Dataset, get: Callable[[str], Any] | None = None
 ) -> tuple[tuple[str, Any], ...]:
@@ -155,7 +167,9 @@ def header_state(
     (('BurnedInAnnotation', 'YES'), ('ImageType', ('DERIVED', 'SECONDARY')))
     """
     out: list[tuple[str, Any]] = []
-    lookup = ds.get if get is None else get
+    lookup = get
+    if lookup is None:
+        lookup = ds.get if not isinstance(ds, Dataset) else lambda k: _light_get(ds, k)
     for keyword in SUSPECT_KEYWORDS:
         value = lookup(keyword)
         if value is None:

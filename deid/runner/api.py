@@ -412,7 +412,7 @@ def run(
         from deid.runner.screen import FilterScreen
 
         filters = _pixel_filters(pixel_recipe if pixel_recipe is not None else recipe)
-        screen = FilterScreen.compile(filters)
+        screen = FilterScreen.cached(filters)
         pixel_options = pixel_options_for(
             pixel_options,
             accept_burned_in=accept_burned_in,

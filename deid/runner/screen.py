@@ -225,6 +225,10 @@ class _Image:
         return flag
 
 
+#: Screens compiled by :meth:`FilterScreen.cached`: ids of the groups -> (groups, screen).
+_COMPILED: dict[tuple[int, ...], tuple[tuple[Any, ...], FilterScreen]] = {}
+
+
 class FilterScreen:
     """``%filter`` groups compiled for fast per-image screening (picklable).
 
@@ -306,6 +310,28 @@ class FilterScreen:
                 labels.append(tuple(lines))
         ordered = tuple(sorted(fields, key=fields.__getitem__))
         return cls(groups, ordered, tuple(labels), tuple(sorted(tests, key=tests.__getitem__)))
+
+    @classmethod
+    def cached(cls, groups: Iterable[FilterGroup]) -> FilterScreen:
+        """:meth:`compile`, remembered for the same group objects (a screen never changes once
+        compiled): repeated runs with one recipe compile its ``%filter`` rules once per process.
+
+        Examples
+        --------
+        >>> groups = ()
+        >>> FilterScreen.cached(groups) is FilterScreen.cached(groups)
+        True
+        """
+        groups = tuple(groups)
+        key = tuple(map(id, groups))
+        hit = _COMPILED.get(key)
+        if hit is not None and all(a is b for a, b in zip(hit[0], groups)):
+            return hit[1]
+        screen = cls.compile(groups)
+        if len(_COMPILED) >= 8:
+            _COMPILED.clear()
+        _COMPILED[key] = (groups, screen)  # the groups are held: their ids stay theirs
+        return screen
 
     def __len__(self) -> int:
         return len(self._labels)

@@ -276,3 +276,51 @@ def test_detection_records_the_header_it_read():
     assert dict(state)["BurnedInAnnotation"] == "YES"
     assert detect(Dataset(), None).header == ()
     assert Detection().header is None
+
+
+def test_header_state_reads_raw_values_as_pydicom_converts_them():
+    """The header state read from raw bytes equals pydicom's conversion, on every sample file
+    (and on raw values written here: multi-valued, padded, empty, non-ASCII), and leaves the
+    plain-text elements undecoded."""
+    import warnings
+
+    from pydicom.dataelem import RawDataElement
+    from pydicom.tag import Tag
+
+    from deid.pixels.detect import header_state
+
+    import glob
+    import os
+
+    import pydicom.data
+
+    root = os.path.join(os.path.dirname(pydicom.data.__file__), "test_files")
+    files = sorted(glob.glob(os.path.join(root, "**", "*.dcm"), recursive=True))
+    files += sorted(str(p) for p in deid_data_dir().glob("*/*.dcm"))
+
+    def state_by_pydicom(ds):
+        return header_state(ds, ds.get)
+
+    checked = 0
+    for path in files:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                ds = pydicom.dcmread(path, stop_before_pixels=True)
+                expected = state_by_pydicom(pydicom.dcmread(path, stop_before_pixels=True))
+            except Exception:  # noqa: BLE001 - unreadable sample files are not the point
+                continue
+            assert header_state(ds) == expected, path
+        checked += 1
+    assert checked > 50
+    cases = [b"DERIVED\\SECONDARY ", b" ORIGINAL", b"", b"YES ", b"OUI\xe9", b"A\\\\B "]
+    for raw in cases:
+        ds = Dataset()
+        ds.SpecificCharacterSet = "ISO_IR 100"
+        for tag, vr in ((0x00080008, "CS"), (0x00280301, "CS"), (0x00080060, "CS")):
+            ds._dict[Tag(tag)] = RawDataElement(Tag(tag), vr, len(raw), raw, 0, False, True)
+        assert header_state(ds) == state_by_pydicom(ds), raw
+    ds = Dataset()
+    ds._dict[Tag(0x00080060)] = RawDataElement(Tag(0x00080060), "CS", 2, b"CT", 0, False, True)
+    header_state(ds)
+    assert type(ds._dict[Tag(0x00080060)]) is RawDataElement  # still undecoded

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import pickle
 import warnings
 
@@ -112,6 +113,29 @@ def test_screen_pickles_and_is_reusable() -> None:
     assert [m.label for m in screen.detect(ds).matches] == ["Reuses reason"]
     ds.ImageType = ["DERIVED"]
     assert [m.label for m in screen.detect(ds).matches] == ["Reuses reason", "Not equals"]
+
+
+def test_cached_screens_are_compiled_once_per_group_objects(monkeypatch) -> None:
+    groups = tuple(parse_recipe(RECIPE, name="gen.dicom").filters)
+    compiled = []
+    original = FilterScreen.compile.__func__
+
+    def counting(cls, found):
+        compiled.append(found)
+        return original(cls, found)
+
+    monkeypatch.setattr(FilterScreen, "compile", classmethod(counting))
+    first = FilterScreen.cached(groups)
+    assert FilterScreen.cached(list(groups)) is first  # same objects: not compiled again
+    assert len(compiled) == 1
+    # equal but distinct objects are compiled anew
+    again = tuple(dataclasses.replace(g) for g in groups)
+    assert FilterScreen.cached(again) is not first
+    assert len(compiled) == 2
+    ds = Dataset()
+    ds.Modality = "CT"
+    ds.Manufacturer = "Other"
+    assert [m.label for m in first.detect(ds).matches] == ["Left or right", "Reuses reason"]
 
 
 def test_no_groups_never_flags() -> None:
