@@ -1008,14 +1008,14 @@ class _Run:
         value = act.value
         if value is None or value.kind not in ("func", "deid_func") or entry.sq:
             return None
-        vr = self._known_vr(entry)
-        if vr is None or vr == "SQ":
-            return None
         spec = self.plan._function(value, self.ctx)
         if spec is None:
             return None
         consts = getattr(spec.func, "deid_vr_constant", None)
-        if not consts or vr not in consts:
+        if not consts:
+            return None
+        vr = self._known_vr(entry)
+        if vr is None or vr == "SQ" or vr not in consts:
             return None
         key = (act.index, vr, id(spec.func))
         hit = self.plan._constants.get(key)

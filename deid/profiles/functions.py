@@ -275,6 +275,8 @@ def fit_to_vr(value: Any, vr: str) -> Any:
     '20200101\\\\20200102'
     """
     vr = str(vr or "UN").split(" ")[0].upper()
+    if type(value) is str and surely_valid(vr, value):
+        return value  # what _fit_one gives a value that is already valid, found cheaply
     if isinstance(value, (list, tuple)):
         return [_fit_one(v, vr) for v in value]
     if isinstance(value, str) and "\\" in value and vr not in ("LT", "ST", "UT", "UR"):

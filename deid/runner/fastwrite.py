@@ -54,6 +54,10 @@ _TEXT_VRS = frozenset(
     {"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "LT", "SH", "ST", "TM", "UC", "UI", "UR", "UT"}
 )
 _LISTS = (list, MultiValue)
+_INTEGERS = {
+    vr: struct.Struct("<" + code)
+    for vr, code in (("US", "H"), ("SS", "h"), ("UL", "L"), ("SL", "l"), ("UV", "Q"), ("SV", "q"))
+}
 _STRS = (str, UID)
 _SHORT_HEADER = struct.Struct("<HH2sH")
 _LONG_HEADER = struct.Struct("<HH2s2xI")
@@ -125,7 +129,7 @@ def _element_bytes(elem: Any) -> tuple[bytes, ...] | None:
             value += b"\0"
     elif type(elem) is DataElement and not elem.is_undefined_length:
         vr = elem.VR
-        value = _text_bytes(elem.value, vr)
+        value = _plain_bytes(elem.value, vr)
         if value is None:
             return None
         undefined = False
@@ -143,14 +147,21 @@ def _element_bytes(elem: Any) -> tuple[bytes, ...] | None:
     return (_SHORT_HEADER.pack(tag >> 16, tag & 0xFFFF, vr.encode(), len(value)), value)
 
 
-def _text_bytes(value: Any, vr: Any) -> bytes | None:
+def _plain_bytes(value: Any, vr: Any) -> bytes | None:
     """The bytes pydicom writes for a decoded value when they are plain: an empty value of any
-    VR but SQ, or plain ASCII ``str`` (or UID) values without ESC of a text VR, joined by
-    backslashes and padded to even length (UI with NUL). None otherwise (pydicom writes it)."""
+    VR but SQ, one ``int`` of an integer VR, or plain ASCII ``str`` (or UID) values without ESC
+    of a text VR, joined by backslashes and padded to even length (UI with NUL). None otherwise
+    (pydicom writes it)."""
     if value is None:
         return None if vr == "SQ" else b""
     if vr not in _TEXT_VRS:
-        return None
+        number = _INTEGERS.get(vr)
+        if number is None or type(value) is not int:
+            return None
+        try:
+            return number.pack(value)
+        except struct.error:  # out of range: pydicom says so
+            return None
     if type(value) in _STRS:
         text = value
     elif type(value) in _LISTS and all(type(v) in _STRS for v in value):

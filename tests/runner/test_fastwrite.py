@@ -234,6 +234,7 @@ _DECODED_TAGS = {  # one element per VR the writer may encode itself (and a few 
     "DT": 0x0008002A, "IS": 0x00200013, "LO": 0x00081030, "LT": 0x00204000, "PN": 0x00081050,
     "SH": 0x00080050, "ST": 0x00081040, "TM": 0x00080030, "UC": 0x00081048, "UI": 0x00081155,
     "UR": 0x00080120, "UT": 0x00189374, "US": 0x00280103, "OB": 0x00091011, "UN": 0x00091012,
+    "SS": 0x00189219, "UL": 0x00081161, "SL": 0x00186020, "UV": 0x0008040C, "SV": 0x00720082,
 }
 _TEXT = st.text(alphabet=st.sampled_from("AZaz09 .^-\\\\=\x1b\u00e9\u4e2d"), max_size=9)
 
@@ -243,15 +244,21 @@ _TEXT = st.text(alphabet=st.sampled_from("AZaz09 .^-\\\\=\x1b\u00e9\u4e2d"), max
     values=st.dictionaries(
         st.sampled_from(sorted(_DECODED_TAGS)),
         st.one_of(
-            st.none(), _TEXT, st.lists(_TEXT, max_size=3), st.integers(0, 9).map(str)
+            st.none(),
+            _TEXT,
+            st.lists(_TEXT, max_size=3),
+            st.integers(0, 9).map(str),
+            st.integers(-(2**65), 2**65),
+            st.lists(st.integers(0, 9), max_size=3),
         ),
         max_size=8,
     ),
     charset=st.sampled_from([None, "ISO_IR 100", "ISO_IR 192", "ISO 2022 IR 87"]),
 )
 def test_decoded_values_written_as_pydicom_does(values: dict[str, Any], charset: Any) -> None:
-    """Decoded elements (empty, text, lists, odd lengths, non-ASCII, ESC, every text VR, a few
-    other VRs): the fast writer's bytes are pydicom's, or it leaves the element to pydicom."""
+    """Decoded elements (empty, text, lists, odd lengths, non-ASCII, ESC, every text VR, integers
+    in and out of range, a few other VRs): the fast writer's bytes are pydicom's, or it leaves
+    the element to pydicom."""
     pair = []
     for _ in range(2):
         ds = _round_trip(_dataset())
@@ -264,13 +271,14 @@ def test_decoded_values_written_as_pydicom_does(values: dict[str, Any], charset:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             for vr, value in values.items():
-                if vr in ("US", "OB", "UN") and value is not None:
-                    continue  # only their empty value concerns the text path
+                if vr in ("OB", "UN") and value is not None:
+                    continue  # only their empty value concerns the plain path
                 try:
                     elem = DataElement(
                         _DECODED_TAGS[vr], vr, value, validation_mode=pydicom.config.IGNORE
                     )
-                except ValueError:  # e.g. DS "=": pydicom cannot hold it at all
+                except (ValueError, TypeError, AttributeError):  # e.g. DS "=", PN 0: pydicom
+                    # cannot hold it at all
                     continue
                 ds._dict[pydicom.tag.Tag(_DECODED_TAGS[vr])] = elem
         pair.append(ds)
