@@ -50,7 +50,7 @@ from deid.engine.changelog import Change, ChangeLog, RuleRef, format_tag
 from deid.engine.context import MISSING, Context
 from deid.engine.functions import FunctionSpec, get_function, parse_extras
 from deid.engine.jitter import parse_days, shift_value
-from deid.engine.rawscan import scan_sequence
+from deid.engine.rawscan import decode_sequence, scan_sequence
 from deid.engine.selectors import ElementKey, Selector, static_match
 from deid.engine.values import (
     MAX_VALUE_LENGTH,
@@ -644,7 +644,9 @@ class _Run:
                         inner = chain + (record,)
                         if entry is not None:
                             entry.chain = inner
-                    value = parent[tag].value
+                    value = decode_sequence(parent, btag)  # pydicom's result, faster
+                    if value is None:
+                        value = parent[tag].value
                     if value:
                         below = ancestors + (entry,) if entry is not None else ancestors
                         for index, item in enumerate(value):

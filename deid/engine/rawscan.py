@@ -32,10 +32,29 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable
+from typing import Any
+
+from pydicom import config as _config
+from pydicom import hooks as _hook_module
+from pydicom.charset import default_encoding as _default_encoding
+from pydicom.dataelem import DataElement, RawDataElement
+from pydicom.dataset import Dataset
+from pydicom.sequence import Sequence
+from pydicom.tag import BaseTag
+from pydicom.values import empty_value_for_VR as _empty_raw
 
 from deid.engine.walk import keyword_of
 
-__all__ = ["Visitor", "collect_values", "scan_sequence"]
+__all__ = ["Visitor", "collect_values", "decode_sequence", "scan_sequence"]
+
+_hooks = _hook_module.hooks
+_default_vr_hook = _hook_module.raw_element_vr
+_default_value_hook = _hook_module.raw_element_value
+#: The explicit VRs pydicom's reader takes as they are (the ones it "tries first").
+_KNOWN_VRS = frozenset(
+    b"AE AS AT CS DA DS DT FD FL IS LO LT OB OD OF OL OV OW PN SH SL SQ SS ST SV TM UC UI UL UN "
+    b"UR US UT UV".split()
+)
 
 #: ``visit(prefix, tag, vr, creator) -> bool``: True stops the scan (an element is selected);
 #: a visitor may also return None to skip the element's children (skip list).
@@ -199,3 +218,167 @@ def _dataset(
 
 def _ignore(prefix: str, tag: int, vr: str, creator: str | None) -> bool:
     return False
+
+
+def decode_sequence(parent: Any, tag: Any) -> Any:
+    """Decode the undecoded sequence ``parent[tag]`` in place, exactly as ``parent[tag]`` would,
+    and return its value; None (nothing changed) when it is not in the simple form read here.
+
+    pydicom decodes a sequence through its general file reader (a generator, a file object and
+    hooks per element), which costs far more than the bytes. The simple form is a defined-length
+    sequence in explicit VR little endian whose items (of defined or undefined length) hold only
+    defined-length elements of known VRs and no Specific Character Set of their own, read with
+    pydicom's default hooks. The result is the same ``DataElement`` holding the same ``Dataset``
+    items (same raw elements, encodings, positions, pixel representation) as pydicom's;
+    ``tests/engine/test_rawscan.py`` compares the two on every sample file.
+
+    Examples
+    --------
+    >>> from pydicom import Dataset, dcmread
+    >>> from pydicom.data import get_testdata_file
+    >>> ds = dcmread(get_testdata_file("CT_small.dcm"))
+    >>> ds.ReferencedImageSequence = [Dataset()]
+    >>> ds.ReferencedImageSequence[0].ReferencedSOPInstanceUID = "1.2.3"
+    >>> import io; buf = io.BytesIO(); ds.save_as(buf)
+    >>> again = dcmread(io.BytesIO(buf.getvalue()))
+    >>> decode_sequence(again, 0x00081140)[0].ReferencedSOPInstanceUID
+    '1.2.3'
+    """
+    store = parent._dict
+    raw = store.get(tag)
+    if (
+        type(raw) is not RawDataElement
+        or raw.VR != "SQ"
+        or type(raw.value) is not bytes
+        or not raw.value
+        or raw.length == _UNDEFINED
+        or raw.is_implicit_VR is not False
+        or not raw.is_little_endian
+        or _config.data_element_callback
+        or _hooks.raw_element_kwargs
+        or _hooks.raw_element_vr is not _default_vr_hook
+        or _hooks.raw_element_value is not _default_value_hook
+    ):
+        return None
+    found = _raw_items(raw.value)
+    if found is None:
+        return None
+    # the encodings pydicom hands the items (Dataset.__getitem__, convert_value, convert_SQ)
+    encodings = parent.original_character_set or parent._character_set
+    encodings = encodings or [_default_encoding]
+    if isinstance(encodings, str):
+        encodings = [encodings]
+    items = []
+    for elements, tell, undefined in found:
+        item = Dataset(elements, parent_encoding=encodings)
+        # what set_original_encoding and read_sequence(_item) set; these lower-case names are
+        # plain attributes to Dataset.__setattr__, set here without its checks
+        for name, value in (
+            ("_read_implicit", False),
+            ("_read_little", True),
+            ("_read_charset", encodings),
+            ("is_undefined_length_sequence_item", undefined),
+            ("seq_item_tell", tell + raw.value_tell),
+            ("file_tell", tell + raw.value_tell),
+        ):
+            _set(item, name, value)
+        items.append(item)
+    sequence = Sequence(items)
+    sequence.is_undefined_length = False
+    elem = DataElement(raw.tag, "SQ", sequence, raw.value_tell, False, already_converted=True)
+    if raw.tag >> 16 & 1 or not _pixel_representation(parent, items):
+        parent[raw.tag] = elem  # pydicom's own path (private creators, odd values)
+    else:
+        store[raw.tag] = elem
+    return sequence
+
+
+_set = object.__setattr__
+_PIXEL_REPRESENTATION = BaseTag(0x00280103)
+
+
+def _pixel_representation(parent: Any, items: list[Any]) -> bool:
+    """Give ``parent`` and ``items`` the ``_pixel_rep`` pydicom's ``_set_pixel_representation``
+    gives them when a sequence is stored, reading a raw Pixel Representation from its two bytes
+    (pydicom decodes it); False (nothing set) when the element is not in that plain form."""
+    found = parent._dict.get(_PIXEL_REPRESENTATION)
+    pr: Any = None
+    if found is not None:
+        if type(found) is RawDataElement:
+            if found.VR != "US" or found.length != 2 or type(found.value) is not bytes:
+                return False
+            pr = _U16(found.value)[0] if found.is_little_endian else None
+            if pr is None:
+                return False
+        elif type(found) is DataElement:
+            pr = found.value
+        else:
+            return False
+    elif hasattr(parent, "_pixel_rep"):
+        pr = parent._pixel_rep
+    if pr is not None:
+        _set(parent, "_pixel_rep", int(b"\x01" in pr) if isinstance(pr, bytes) else pr)
+    for item in items:
+        if _PIXEL_REPRESENTATION in item._dict:
+            value = item._dict[_PIXEL_REPRESENTATION].value
+            if value is not None:
+                _set(
+                    item, "_pixel_rep", int(b"\x01" in value) if isinstance(value, bytes) else value
+                )
+            elif hasattr(parent, "_pixel_rep"):
+                _set(item, "_pixel_rep", parent._pixel_rep)
+        elif hasattr(parent, "_pixel_rep"):
+            _set(item, "_pixel_rep", parent._pixel_rep)
+    return True
+
+
+def _raw_items(buf: bytes) -> list[tuple[dict[Any, Any], int, bool]] | None:
+    """``(raw elements, offset, undefined length)`` per item of a sequence value, or None when
+    anything is outside the simple form (see :func:`decode_sequence`)."""
+    size = len(buf)
+    pos = 0
+    out = []
+    while pos < size:
+        if pos + 8 > size:
+            return None
+        group, elem, length = _ITEM(buf, pos)
+        if group != 0xFFFE or elem != 0xE000:
+            return None
+        start = pos
+        pos += 8
+        end = None if length == _UNDEFINED else pos + length
+        if end is not None and end > size:
+            return None
+        elements: dict[Any, Any] = {}
+        while end is None or pos < end:
+            if pos + 8 > size:
+                return None
+            group, elem, vr = _HEAD(buf, pos)
+            if group == 0xFFFE:
+                if elem == 0xE00D and end is None:
+                    pos += 8
+                    break
+                return None
+            if vr not in _KNOWN_VRS:
+                return None
+            if vr in _LONG:
+                length = _U32(buf, pos + 8)[0]
+                pos += 12
+            else:
+                length = _U16(buf, pos + 6)[0]
+                pos += 8
+            tag = (group << 16) | elem
+            if length == _UNDEFINED or pos + length > (size if end is None else end):
+                return None
+            if tag == 0x00080005:
+                return None  # the item's own character set: pydicom's reader handles it
+            text_vr = vr.decode("ascii")
+            value = buf[pos : pos + length] if length else _empty_raw(text_vr, raw=True)
+            key = BaseTag(tag)
+            # value positions are counted within the sequence's value, as pydicom counts them
+            elements[key] = RawDataElement(key, text_vr, length, value, pos, False, True)
+            pos += length
+        if end is not None and pos != end:
+            return None
+        out.append((elements, start, end is None))
+    return out

@@ -7,6 +7,7 @@ import os
 
 import pydicom
 import pytest
+from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.filebase import DicomBytesIO
 from pydicom.filewriter import write_dataset
@@ -14,7 +15,7 @@ from pydicom.sequence import Sequence
 
 from deid.engine import compile_plan
 from deid.engine import plan as plan_module
-from deid.engine.rawscan import scan_sequence
+from deid.engine.rawscan import decode_sequence, scan_sequence
 
 from .conftest import build_plan, build_recipe, default_recipe_text, deid_data_file, make_dataset
 
@@ -147,3 +148,176 @@ def test_collect_values_finds_nested_elements_and_gives_up_when_unsure() -> None
     assert sorted(v.strip() for _, _, v in found) == [b"INNER", b"P-1"]
     assert collect_values(raw[:-3], frozenset({0x00100020})) is None
     assert collect_values(b"junk", frozenset({0x00100020})) is None
+
+
+# -- decode_sequence ----------------------------------------------------------------------------
+
+
+def _sample_paths() -> list[str]:
+    import glob
+
+    import pydicom.data
+
+    root = os.path.join(os.path.dirname(pydicom.data.__file__), "test_files")
+    files = sorted(glob.glob(os.path.join(root, "**", "*.dcm"), recursive=True))
+    try:
+        import deid_data.data as dd
+
+        for name in ("dicom-cookies", "humans", "ultrasounds", "animals"):
+            files += sorted(glob.glob(os.path.join(str(dd.get_dataset(name)), "*.dcm")))
+    except ImportError:  # pragma: no cover - data extra missing
+        pass
+    return files
+
+
+def _state(ds: Dataset, depth: int = 0) -> list:
+    """Everything pydicom's decoding leaves on a dataset and its decoded sequences."""
+    out: list = [
+        ds.original_encoding,
+        ds.original_character_set,
+        getattr(ds, "_parent_encoding", None),
+        getattr(ds, "_pixel_rep", None),
+        getattr(ds, "is_undefined_length_sequence_item", None),
+        getattr(ds, "seq_item_tell", None),
+        getattr(ds, "file_tell", None),
+    ]
+    for tag in sorted(ds._dict):
+        elem = ds._dict[tag]
+        if tag == 0x00280103:  # pydicom decodes it to spread it into items; we may not
+            out.append(("PixelRepresentation", ds[tag].value))
+            continue
+        if type(elem) is RawDataElement:
+            out.append(tuple(elem))
+            continue
+        out.append(
+            (
+                elem.tag,
+                elem.VR,
+                elem.file_tell,
+                elem.is_undefined_length,
+                elem.private_creator,
+                elem.validation_mode,
+            )
+        )
+        if elem.VR == "SQ" and depth < 8:
+            seq = elem.value
+            undefined = getattr(seq, "is_undefined_length", None)
+            out.append(("seq", type(seq).__name__, undefined, len(seq)))
+            out.extend(_state(item, depth + 1) for item in seq)
+        else:
+            out.append(repr(elem.value))
+    return out
+
+
+def _decode_all(ds: Dataset, ours: bool, depth: int = 0) -> int:
+    """Decode every sequence (any depth), by decode_sequence or by pydicom; count ours."""
+    done = 0
+    for tag in sorted(ds._dict):
+        raw = ds._dict[tag]
+        if getattr(raw, "VR", None) != "SQ":
+            continue
+        value = decode_sequence(ds, tag) if ours and depth < 8 else None
+        if value is None:
+            value = ds[tag].value
+        else:
+            done += 1
+        for item in value:
+            done += _decode_all(item, ours, depth + 1)
+    return done
+
+
+def test_decode_sequence_equals_pydicom_on_every_sample_file() -> None:
+    import warnings
+
+    decoded = files = 0
+    for path in _sample_paths():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                a = pydicom.dcmread(path, stop_before_pixels=True)
+                b = pydicom.dcmread(path, stop_before_pixels=True)
+            except Exception:  # noqa: BLE001, S112 - unreadable samples are not the point
+                continue
+            found = _decode_all(a, ours=True)
+            _decode_all(b, ours=False)
+            assert _state(a) == _state(b), path
+        decoded += found
+        files += bool(found)
+    assert decoded > 100 and files >= 15  # the fast path is exercised, not just the fallback
+
+
+def _item_bytes(item: Dataset, undefined: bool = False) -> bytes:
+    buf = DicomBytesIO()
+    buf.is_little_endian, buf.is_implicit_VR = True, False
+    write_dataset(buf, item)
+    body = buf.getvalue()
+    if undefined:
+        return b"\xfe\xff\x00\xe0\xff\xff\xff\xff" + body + b"\xfe\xff\x0d\xe0\x00\x00\x00\x00"
+    return b"\xfe\xff\x00\xe0" + len(body).to_bytes(4, "little") + body
+
+
+def _holder(value: bytes, charset: str | None = None, pixel_rep: int | None = None) -> Dataset:
+    from pydicom.tag import Tag
+
+    ds = Dataset()
+    if charset is not None:
+        ds.SpecificCharacterSet = charset
+    if pixel_rep is not None:
+        ds.PixelRepresentation = pixel_rep
+    ds._dict[Tag(0x00081140)] = RawDataElement(
+        Tag(0x00081140), "SQ", len(value), value, 1234, False, True
+    )
+    ds.set_original_encoding(False, True, charset or "iso8859")
+    return ds
+
+
+def test_decode_sequence_built_items_equal_pydicom() -> None:
+    first = Dataset()
+    first.ReferencedSOPInstanceUID = "1.2.3"
+    first.add_new(0x00091010, "LO", "ACME")  # a private creator and its element
+    first.add_new(0x00091001, "LO", "x")
+    first.CodeMeaning = ""  # empty value
+    first.LUTDescriptor = [1, 2, 3]  # an ambiguous VR ("US or SS"), written as US
+    inner = Dataset()
+    inner.CodeValue = "121"
+    first.PurposeOfReferenceCodeSequence = Sequence([inner])  # nested, defined length
+    second = Dataset()
+    second.PatientName = "Doe^J\u00e9"
+    value = _item_bytes(first) + _item_bytes(second, undefined=True) + _item_bytes(Dataset())
+    for charset, pixel_rep in ((None, None), ("ISO_IR 100", 1), (["", "ISO 2022 IR 87"], 0)):
+        a, b = _holder(value, charset, pixel_rep), _holder(value, charset, pixel_rep)
+        assert decode_sequence(a, 0x00081140) is not None
+        _ = b[0x00081140]
+        assert _decode_all(a, ours=True) >= 1
+        _decode_all(b, ours=False)
+        assert _state(a) == _state(b)
+
+
+@pytest.mark.parametrize(
+    "case", ["implicit_item", "own_charset", "undefined_inner", "delimiter", "cut", "bad_vr"]
+)
+def test_decode_sequence_leaves_unusual_sequences_to_pydicom(case: str) -> None:
+    item = Dataset()
+    item.CodeValue = "121"
+    good = _item_bytes(item)
+    if case == "implicit_item":
+        value = b"\xfe\xff\x00\xe0\x0c\x00\x00\x00" + b"\x08\x00\x00\x01\x04\x00\x00\x00121 "
+    elif case == "own_charset":
+        item.SpecificCharacterSet = "ISO_IR 100"
+        value = _item_bytes(item)
+    elif case == "undefined_inner":
+        value = good[:-0] + (
+            b"\xfe\xff\x00\xe0\x14\x00\x00\x00"
+            + b"\x08\x00\x40\x11SQ\x00\x00\xff\xff\xff\xff"
+            + b"\xfe\xff\xdd\xe0\x00\x00\x00\x00"
+        )
+    elif case == "delimiter":
+        value = good + b"\xfe\xff\xdd\xe0\x00\x00\x00\x00"
+    elif case == "cut":
+        value = good[:-2]
+    else:
+        value = good.replace(b"SH", b"ZZ")
+    ds = _holder(value)
+    before = ds._dict[0x00081140]
+    assert decode_sequence(ds, 0x00081140) is None
+    assert ds._dict[0x00081140] is before  # nothing changed: pydicom decodes it as usual
