@@ -168,19 +168,13 @@ def _dataset(
     while end is None or pos < end:
         if pos + 8 > size:
             raise _GiveUp
-        group, elem, vr = _HEAD(buf, pos)
+        group, elem, vr, length, pos = _header(buf, pos)
         if group == 0xFFFE:
             if elem == 0xE00D and end is None:
-                return pos + 8
+                return pos
             raise _GiveUp
         if not (65 <= vr[0] <= 90 and 65 <= vr[1] <= 90) or vr == b"UN":
             raise _GiveUp
-        if vr in _LONG:
-            length = _U32(buf, pos + 8)[0]
-            pos += 12
-        else:
-            length = _U16(buf, pos + 6)[0]
-            pos += 8
         tag = (group << 16) | elem
         text_vr = vr.decode("ascii")
         creator = None
@@ -214,6 +208,17 @@ def _dataset(
     if pos != end:
         raise _GiveUp
     return pos
+
+
+def _header(buf: bytes, pos: int) -> tuple[int, int, bytes, int, int]:
+    """``(group, element, VR, length, position of the value)`` of the explicit VR little endian
+    element header at ``pos`` (an item delimiter has no VR: its length is read as 0)."""
+    group, elem, vr = _HEAD(buf, pos)
+    if group == 0xFFFE:
+        return group, elem, vr, 0, pos + 8
+    if vr in _LONG:
+        return group, elem, vr, _U32(buf, pos + 8)[0], pos + 12
+    return group, elem, vr, _U16(buf, pos + 6)[0], pos + 8
 
 
 def _ignore(prefix: str, tag: int, vr: str, creator: str | None) -> bool:
@@ -260,7 +265,10 @@ def decode_sequence(parent: Any, tag: Any) -> Any:
         or _hooks.raw_element_value is not _default_value_hook
     ):
         return None
-    found = _raw_items(raw.value)
+    try:
+        found = _raw_items(raw.value)
+    except struct.error:  # a header cut short
+        found = None
     if found is None:
         return None
     # the encodings pydicom hands the items (Dataset.__getitem__, convert_value, convert_SQ)
@@ -353,20 +361,13 @@ def _raw_items(buf: bytes) -> list[tuple[dict[Any, Any], int, bool]] | None:
         while end is None or pos < end:
             if pos + 8 > size:
                 return None
-            group, elem, vr = _HEAD(buf, pos)
+            group, elem, vr, length, pos = _header(buf, pos)
             if group == 0xFFFE:
                 if elem == 0xE00D and end is None:
-                    pos += 8
                     break
                 return None
             if vr not in _KNOWN_VRS:
                 return None
-            if vr in _LONG:
-                length = _U32(buf, pos + 8)[0]
-                pos += 12
-            else:
-                length = _U16(buf, pos + 6)[0]
-                pos += 8
             tag = (group << 16) | elem
             if length == _UNDEFINED or pos + length > (size if end is None else end):
                 return None

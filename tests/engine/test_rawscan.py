@@ -12,6 +12,7 @@ from pydicom.dataset import Dataset
 from pydicom.filebase import DicomBytesIO
 from pydicom.filewriter import write_dataset
 from pydicom.sequence import Sequence
+from sample_data import sample_files
 
 from deid.engine import compile_plan
 from deid.engine import plan as plan_module
@@ -153,23 +154,6 @@ def test_collect_values_finds_nested_elements_and_gives_up_when_unsure() -> None
 # -- decode_sequence ----------------------------------------------------------------------------
 
 
-def _sample_paths() -> list[str]:
-    import glob
-
-    import pydicom.data
-
-    root = os.path.join(os.path.dirname(pydicom.data.__file__), "test_files")
-    files = sorted(glob.glob(os.path.join(root, "**", "*.dcm"), recursive=True))
-    try:
-        import deid_data.data as dd
-
-        for name in ("dicom-cookies", "humans", "ultrasounds", "animals"):
-            files += sorted(glob.glob(os.path.join(str(dd.get_dataset(name)), "*.dcm")))
-    except ImportError:  # pragma: no cover - data extra missing
-        pass
-    return files
-
-
 def _state(ds: Dataset, depth: int = 0) -> list:
     """Everything pydicom's decoding leaves on a dataset and its decoded sequences."""
     out: list = [
@@ -230,7 +214,7 @@ def test_decode_sequence_equals_pydicom_on_every_sample_file() -> None:
     import warnings
 
     decoded = files = 0
-    for path in _sample_paths():
+    for path in sample_files():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
@@ -294,7 +278,8 @@ def test_decode_sequence_built_items_equal_pydicom() -> None:
 
 
 @pytest.mark.parametrize(
-    "case", ["implicit_item", "own_charset", "undefined_inner", "delimiter", "cut", "bad_vr"]
+    "case",
+    ["implicit_item", "own_charset", "undefined_inner", "delimiter", "cut", "cut_header", "bad_vr"],
 )
 def test_decode_sequence_leaves_unusual_sequences_to_pydicom(case: str) -> None:
     item = Dataset()
@@ -315,6 +300,8 @@ def test_decode_sequence_leaves_unusual_sequences_to_pydicom(case: str) -> None:
         value = good + b"\xfe\xff\xdd\xe0\x00\x00\x00\x00"
     elif case == "cut":
         value = good[:-2]
+    elif case == "cut_header":  # a long-VR header that ends after its VR
+        value = b"\xfe\xff\x00\xe0\x08\x00\x00\x00" + b"\x08\x00\x40\x11SQ\x00\x00"
     else:
         value = good.replace(b"SH", b"ZZ")
     ds = _holder(value)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pydicom
 import pytest
 from pydicom.dataset import Dataset
+from sample_data import sample_files
 
 from deid.errors import DeidError
 from deid.pixels.detect import Detection, as_filter_groups, detect, detect_many, extract_coordinates
@@ -282,19 +283,14 @@ def test_header_state_reads_raw_values_as_pydicom_converts_them():
     """The header state read from raw bytes equals pydicom's conversion, on every sample file
     (and on raw values written here: multi-valued, padded, empty, non-ASCII), and leaves the
     plain-text elements undecoded."""
-    import glob
-    import os
     import warnings
 
-    import pydicom.data
     from pydicom.dataelem import RawDataElement
     from pydicom.tag import Tag
 
     from deid.pixels.detect import header_state
 
-    root = os.path.join(os.path.dirname(pydicom.data.__file__), "test_files")
-    files = sorted(glob.glob(os.path.join(root, "**", "*.dcm"), recursive=True))
-    files += sorted(str(p) for p in deid_data_dir().glob("*/*.dcm"))
+    files = sample_files()
 
     def state_by_pydicom(ds):
         return header_state(ds, ds.get)

@@ -15,6 +15,7 @@ import numpy as np
 import pydicom
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+from sample_data import sample_files  # noqa: F401 - re-exported for the runner tests
 
 CT_IMAGE = "1.2.840.10008.5.1.4.1.1.2"
 
@@ -179,21 +180,3 @@ def dcm(path: str | Path) -> Dataset:
 
 def uid() -> str:
     return str(generate_uid())
-
-
-def sample_files() -> list[str]:
-    """Every bundled pydicom test file, then the deid-data sample sets (when installed)."""
-    import glob
-
-    import pydicom.data
-
-    root = os.path.join(os.path.dirname(pydicom.data.__file__), "test_files")
-    files = sorted(glob.glob(os.path.join(root, "**", "*.dcm"), recursive=True))
-    try:
-        import deid_data.data as dd
-
-        for name in ("dicom-cookies", "humans", "ultrasounds", "animals"):
-            files += sorted(glob.glob(os.path.join(str(dd.get_dataset(name)), "*.dcm")))
-    except ImportError:  # pragma: no cover - data extra missing
-        pass
-    return files
