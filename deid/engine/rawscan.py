@@ -50,8 +50,8 @@ __all__ = ["Visitor", "collect_values", "decode_sequence", "scan_sequence"]
 _hooks = _hook_module.hooks
 _default_vr_hook = _hook_module.raw_element_vr
 _default_value_hook = _hook_module.raw_element_value
-#: The explicit VRs pydicom's reader takes as they are (the ones it "tries first").
-_KNOWN_VRS = frozenset(
+#: The explicit VRs pydicom's reader takes as they are (the ones it "tries first"), encoded.
+KNOWN_VRS = frozenset(
     b"AE AS AT CS DA DS DT FD FL IS LO LT OB OD OF OL OV OW PN SH SL SQ SS ST SV TM UC UI UL UN "
     b"UR US UT UV".split()
 )
@@ -60,7 +60,8 @@ _KNOWN_VRS = frozenset(
 #: a visitor may also return None to skip the element's children (skip list).
 Visitor = Callable[[str, int, str, "str | None"], "bool | None"]
 
-_LONG = frozenset(
+#: Explicit VRs with a 4-byte length (2 reserved bytes after the VR), encoded.
+LONG_VRS = frozenset(
     {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"UC", b"UN", b"UR", b"UT", b"SV", b"UV"}
 )
 _ITEM = struct.Struct("<HHL").unpack_from
@@ -216,7 +217,7 @@ def _header(buf: bytes, pos: int) -> tuple[int, int, bytes, int, int]:
     group, elem, vr = _HEAD(buf, pos)
     if group == 0xFFFE:
         return group, elem, vr, 0, pos + 8
-    if vr in _LONG:
+    if vr in LONG_VRS:
         return group, elem, vr, _U32(buf, pos + 8)[0], pos + 12
     return group, elem, vr, _U16(buf, pos + 6)[0], pos + 8
 
@@ -366,7 +367,7 @@ def _raw_items(buf: bytes) -> list[tuple[dict[Any, Any], int, bool]] | None:
                 if elem == 0xE00D and end is None:
                     break
                 return None
-            if vr not in _KNOWN_VRS:
+            if vr not in KNOWN_VRS:
                 return None
             tag = (group << 16) | elem
             if length == _UNDEFINED or pos + length > (size if end is None else end):

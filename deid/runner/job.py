@@ -538,10 +538,10 @@ def read_dataset(
     >>> read_dataset(get_testdata_file("CT_small.dcm")).Modality
     'CT'
     """
-    import pydicom
     from pydicom.errors import InvalidDicomError
 
     from deid.errors import DicomReadError
+    from deid.runner.fastread import read_file
 
     where = source or path
     fh: Any = None
@@ -566,7 +566,7 @@ def read_dataset(
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                ds = pydicom.dcmread(reader, force=force, defer_size=defer)  # type: ignore[arg-type]
+                ds = read_file(reader, force=force, defer_size=defer, direct=reader._raw)
         except InvalidDicomError as exc:
             raise DicomReadError(f"{path}: not a DICOM file ({exc})") from exc
         except Exception as exc:  # pydicom raises many types on corrupt data
