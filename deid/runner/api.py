@@ -466,8 +466,8 @@ def run(
             max_file_size=limit,
         )
         executor = make_executor(spec, workers, scheduler, chunksize=chunksize)
-        if not isinstance(executor, SerialExecutor):
-            try:
+        if getattr(executor, "pickles_spec", not isinstance(executor, SerialExecutor)):
+            try:  # refused now, with a clear message, rather than in every worker
                 pickle.dumps(spec)
             except Exception as exc:
                 executor.close()

@@ -187,6 +187,11 @@ class ProcessExecutor:
         if self._pool is None:
             self._pool = self._new_pool()
 
+    @property
+    def pickles_spec(self) -> bool:
+        """Whether starting the workers pickles the spec (not with ``fork``: they inherit it)."""
+        return (self.method or self.start_method()) != "fork"
+
     @staticmethod
     def start_method() -> str:
         """``fork`` on Linux while this process has a single thread (fast start, and functions

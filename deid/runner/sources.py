@@ -113,8 +113,30 @@ def _glob_root(pattern: str) -> str:
     return "/".join(root) or "."
 
 
-def _local_files(item: str) -> Iterator[tuple[str, str]]:
-    """Yield (absolute path, relative path) for one local input."""
+def _realpath(path: str, folders: dict[str, str]) -> str:
+    """``os.path.realpath(path)``, with the parent folder resolved once per folder (``folders``
+    remembers them): a long list of files in one folder costs one ``lstat`` per file.
+
+    Examples
+    --------
+    >>> import os
+    >>> memo = {}
+    >>> _realpath("x.dcm", memo) == os.path.realpath("x.dcm") and list(memo) == [""]
+    True
+    """
+    head, tail = os.path.split(path)
+    if tail in ("", ".", "..") or os.path.islink(path):
+        return os.path.realpath(path)
+    real_head = folders.get(head)
+    if real_head is None:
+        real_head = folders[head] = os.path.realpath(head)
+    return os.path.join(real_head, tail)
+
+
+def _local_files(item: str, folders: dict[str, str] | None = None) -> Iterator[tuple[str, str]]:
+    """Yield (absolute path, relative path) for one local input (``folders``: see
+    :func:`_realpath`)."""
+    folders = {} if folders is None else folders
     if _has_magic(item):
         root = os.path.realpath(_glob_root(item))
         matches = sorted(_glob.glob(item, recursive=True))
@@ -130,7 +152,7 @@ def _local_files(item: str) -> Iterator[tuple[str, str]]:
         return
     if not os.path.exists(item):
         raise RunnerError(f"input {item!r}: no such file or folder")
-    real = os.path.realpath(item)
+    real = _realpath(item, folders)
     if os.path.isdir(real):
         for dirpath, dirnames, filenames in os.walk(real):
             dirnames.sort()
@@ -195,8 +217,9 @@ def iter_input_files(
     >>> [rel for _, rel in iter_input_files([str(d)])]
     ['x.dcm']
     """
+    folders: dict[str, str] = {}
     for item in inputs:
-        source = _url_files(item) if is_url(item) else _local_files(item)
+        source = _url_files(item) if is_url(item) else _local_files(item, folders)
         for path, rel in source:
             if keep_archives and is_archive(path):
                 yield path, rel
@@ -208,11 +231,12 @@ def iter_input_files(
 
 def _input_roots(inputs: Iterable[str]) -> list[str]:
     roots = []
+    folders: dict[str, str] = {}
     for item in inputs:
         if is_url(item):
             continue
         root = _glob_root(item) if _has_magic(item) else item
-        roots.append(os.path.realpath(root))
+        roots.append(_realpath(root, folders))
     return roots
 
 

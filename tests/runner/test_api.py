@@ -286,12 +286,19 @@ def test_build_plan_from_recipe_file_and_errors(tmp_path: Path) -> None:
         build_plan(str(bad))
 
 
-def test_unpicklable_plan_refused_before_work(tmp_path: Path) -> None:
+def test_unpicklable_plan_refused_before_work(tmp_path: Path, monkeypatch) -> None:
+    from deid.runner.executors import ProcessExecutor
+
     class Local:  # defined in a function: cannot be pickled
         def apply(self, ds: object, context: object = None) -> list:
             return []
 
     make_tree(tmp_path / "in", series=1, per_series=1)
+    if ProcessExecutor.start_method() == "fork":  # forked workers inherit it: it just runs
+        summary = run([str(tmp_path / "in")], str(tmp_path / "o1"), plan=Local(), workers=2)
+        assert summary.written == 1
+    # workers that are spawned receive the spec pickled: refused before any work
+    monkeypatch.setattr(ProcessExecutor, "start_method", staticmethod(lambda: "spawn"))
     with pytest.raises(RunnerError, match="worker processes"):
         run([str(tmp_path / "in")], str(tmp_path / "o"), plan=Local(), workers=2)
     assert not (tmp_path / "o").exists()

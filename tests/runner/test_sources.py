@@ -255,3 +255,41 @@ def test_zip_on_fsspec_memory(tmp_path: Path) -> None:
     finally:
         ex.cleanup()
         fs.rm("/w2-zip-src", recursive=True)
+
+
+def test_realpath_with_folder_memo_equals_os_realpath(tmp_path, monkeypatch) -> None:
+    """The per-folder shortcut resolves exactly as os.path.realpath: symlinked folders and
+    files, dangling links, '..' and '.', relative paths, missing files."""
+    from deid.runner.sources import _realpath
+
+    real = tmp_path / "real"
+    (real / "sub").mkdir(parents=True)
+    (real / "a.dcm").write_bytes(b"")
+    (real / "sub" / "b.dcm").write_bytes(b"")
+    (tmp_path / "linkdir").symlink_to(real)
+    (real / "linkfile.dcm").symlink_to(real / "sub" / "b.dcm")
+    (real / "dangling.dcm").symlink_to(tmp_path / "nowhere.dcm")
+    (real / "sub" / "up").symlink_to(tmp_path)
+    monkeypatch.chdir(real)
+    paths = [
+        "a.dcm",
+        "./a.dcm",
+        "sub/b.dcm",
+        "sub/../a.dcm",
+        "linkfile.dcm",
+        "dangling.dcm",
+        "missing.dcm",
+        "sub/up/linkdir/a.dcm",
+        "sub/up/real/sub/..",
+        "sub/",
+        ".",
+        "..",
+        str(tmp_path / "linkdir" / "a.dcm"),
+        str(tmp_path / "linkdir" / "linkfile.dcm"),
+        str(tmp_path / "linkdir" / "sub" / ".." / "a.dcm"),
+        "",
+    ]
+    memo: dict[str, str] = {}
+    for _ in range(2):  # the second round answers from the memo
+        for path in paths:
+            assert _realpath(path, memo) == os.path.realpath(path), path
