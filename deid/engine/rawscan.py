@@ -45,7 +45,15 @@ from pydicom.values import empty_value_for_VR as _empty_raw
 
 from deid.engine.walk import keyword_of
 
-__all__ = ["Visitor", "collect_values", "decode_sequence", "scan_sequence"]
+__all__ = [
+    "NeedMore",
+    "NotSimple",
+    "Visitor",
+    "collect_values",
+    "decode_sequence",
+    "read_items",
+    "scan_sequence",
+]
 
 _hooks = _hook_module.hooks
 _default_vr_hook = _hook_module.raw_element_vr
@@ -266,32 +274,15 @@ def decode_sequence(parent: Any, tag: Any) -> Any:
         or _hooks.raw_element_value is not _default_value_hook
     ):
         return None
-    try:
-        found = _raw_items(raw.value)
-    except struct.error:  # a header cut short
-        found = None
-    if found is None:
-        return None
     # the encodings pydicom hands the items (Dataset.__getitem__, convert_value, convert_SQ)
     encodings = parent.original_character_set or parent._character_set
     encodings = encodings or [_default_encoding]
     if isinstance(encodings, str):
         encodings = [encodings]
-    items = []
-    for elements, tell, undefined in found:
-        item = Dataset(elements, parent_encoding=encodings)
-        # what set_original_encoding and read_sequence(_item) set; these lower-case names are
-        # plain attributes to Dataset.__setattr__, set here without its checks
-        for name, value in (
-            ("_read_implicit", False),
-            ("_read_little", True),
-            ("_read_charset", encodings),
-            ("is_undefined_length_sequence_item", undefined),
-            ("seq_item_tell", tell + raw.value_tell),
-            ("file_tell", tell + raw.value_tell),
-        ):
-            _set(item, name, value)
-        items.append(item)
+    try:
+        items, _ = read_items(raw.value, 0, len(raw.value), encodings, 0, raw.value_tell)
+    except (NotSimple, struct.error):
+        return None
     sequence = Sequence(items)
     sequence.is_undefined_length = False
     elem = DataElement(raw.tag, "SQ", sequence, raw.value_tell, False, already_converted=True)
@@ -341,46 +332,125 @@ def _pixel_representation(parent: Any, items: list[Any]) -> bool:
     return True
 
 
-def _raw_items(buf: bytes) -> list[tuple[dict[Any, Any], int, bool]] | None:
-    """``(raw elements, offset, undefined length)`` per item of a sequence value, or None when
-    anything is outside the simple form (see :func:`decode_sequence`)."""
+class NotSimple(Exception):
+    """The bytes are not in the simple form :func:`read_items` reads (pydicom reads them)."""
+
+
+class NeedMore(NotSimple):
+    """The bytes end before the structure does (a reader of a file may read more and retry)."""
+
+
+def read_items(
+    buf: bytes,
+    pos: int,
+    end: int | None,
+    encodings: Any,
+    base: int,
+    offset: int,
+    complete: bool = True,
+) -> tuple[list[Any], int]:
+    """Sequence items from ``buf[pos:end]`` (``end`` None: up to the sequence delimiter) as the
+    ``Dataset`` objects pydicom's ``read_sequence`` builds; returns them and where they end.
+
+    Explicit VR little endian only. Elements of defined length stay raw; an undefined-length
+    sequence inside an item is read the same way (as pydicom's reader does). ``base`` is added
+    to element positions (0 for a sequence value read on its own, the file position of ``buf``
+    when reading a file), ``offset`` to the positions of these items only (the sequence value's
+    position for a value read on its own). ``complete``: ``buf`` ends where the data ends (a
+    sequence value); otherwise more of the file follows it.
+
+    Raises
+    ------
+    NotSimple
+        Anything else: implicit VR items, an item's own Specific Character Set, other
+        undefined-length values, stray delimiters, unknown VRs, bytes cut short.
+    NeedMore
+        ``buf`` ends first and is not ``complete``.
+    """
+    items = []
     size = len(buf)
-    pos = 0
-    out = []
-    while pos < size:
+    short = NotSimple if complete else NeedMore
+    while end is None or pos < end:
         if pos + 8 > size:
-            return None
+            raise short
         group, elem, length = _ITEM(buf, pos)
+        if group == 0xFFFE and elem == 0xE0DD and end is None:
+            return items, pos + 8
         if group != 0xFFFE or elem != 0xE000:
-            return None
-        start = pos
+            raise NotSimple
+        tell = pos + base + offset
         pos += 8
-        end = None if length == _UNDEFINED else pos + length
-        if end is not None and end > size:
-            return None
-        elements: dict[Any, Any] = {}
-        while end is None or pos < end:
-            if pos + 8 > size:
-                return None
-            group, elem, vr, length, pos = _header(buf, pos)
-            if group == 0xFFFE:
-                if elem == 0xE00D and end is None:
-                    break
-                return None
-            if vr not in KNOWN_VRS:
-                return None
-            tag = (group << 16) | elem
-            if length == _UNDEFINED or pos + length > (size if end is None else end):
-                return None
-            if tag == 0x00080005:
-                return None  # the item's own character set: pydicom's reader handles it
-            text_vr = vr.decode("ascii")
-            value = buf[pos : pos + length] if length else _empty_raw(text_vr, raw=True)
-            key = BaseTag(tag)
-            # value positions are counted within the sequence's value, as pydicom counts them
-            elements[key] = RawDataElement(key, text_vr, length, value, pos, False, True)
-            pos += length
-        if end is not None and pos != end:
-            return None
-        out.append((elements, start, end is None))
-    return out
+        item_end = None if length == _UNDEFINED else pos + length
+        if item_end is not None and item_end > (size if end is None else end):
+            raise short if item_end > size and end is None else NotSimple
+        first = pos
+        elements, pos = _item_elements(buf, pos, item_end, encodings, base, complete)
+        if elements:
+            implicit = False  # the first element's VR was read as explicit
+        else:  # pydicom peeks at the 6 bytes where an element would start
+            if first + 6 > size and not complete:
+                raise NeedMore
+            peek = buf[first + 4 : first + 6]
+            implicit = len(peek) == 2 and not (0x40 < peek[0] < 0x5B and 0x40 < peek[1] < 0x5B)
+        item = Dataset(elements, parent_encoding=encodings)
+        # what set_original_encoding and read_sequence(_item) set; these lower-case names are
+        # plain attributes to Dataset.__setattr__, set here without its checks
+        for name, value in (
+            ("_read_implicit", implicit),
+            ("_read_little", True),
+            ("_read_charset", encodings),
+            ("is_undefined_length_sequence_item", item_end is None),
+            ("seq_item_tell", tell),
+            ("file_tell", tell),
+        ):
+            _set(item, name, value)
+        items.append(item)
+    if pos != end:
+        raise NotSimple
+    return items, pos
+
+
+def _item_elements(
+    buf: bytes, pos: int, end: int | None, encodings: Any, base: int, complete: bool
+) -> tuple[dict[Any, Any], int]:
+    """The elements of one item (``end`` None: up to its item delimiter) and where they end."""
+    limit = len(buf) if end is None else end
+    short = NeedMore if end is None and not complete else NotSimple
+    elements: dict[Any, Any] = {}
+    while end is None or pos < end:
+        if pos + 8 > limit:
+            raise short
+        group, elem, vr = _HEAD(buf, pos)
+        if group == 0xFFFE:
+            if elem == 0xE00D and end is None:
+                return elements, pos + 8
+            raise NotSimple
+        if vr not in KNOWN_VRS:
+            raise NotSimple
+        if vr in LONG_VRS and pos + 12 > limit:
+            raise short
+        group, elem, vr, length, pos = _header(buf, pos)
+        tag = (group << 16) | elem
+        if tag == 0x00080005:
+            raise NotSimple  # the item's own character set
+        key = BaseTag(tag)
+        if length == _UNDEFINED:
+            if vr != b"SQ":
+                raise NotSimple  # encapsulated data, UN: pydicom's reader
+            items, after = read_items(buf, pos, None, encodings, base, 0, complete)
+            if end is not None and after > end:
+                raise NotSimple
+            sequence = Sequence(items)
+            sequence.is_undefined_length = True
+            elements[key] = DataElement(key, "SQ", sequence, pos + base, is_undefined_length=True)
+            pos = after
+            continue
+        if pos + length > limit:
+            raise short
+        text_vr = vr.decode("ascii")
+        value = buf[pos : pos + length] if length else _empty_raw(text_vr, raw=True)
+        elements[key] = RawDataElement(key, text_vr, length, value, pos + base, False, True)
+        pos += length
+    if pos != end:
+        raise NotSimple
+    return elements, pos

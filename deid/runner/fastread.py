@@ -7,9 +7,10 @@ then, for the common case, reads the dataset's elements itself from a few large 
 
 * Explicit VR Little Endian encoding (the transfer syntax, or any other pydicom reads so: the
   compressed ones),
-* every element of a known VR and of defined length (an undefined-length sequence or encapsulated
-  Pixel Data makes it step back),
-* values longer than ``defer_size`` left unread (``value`` None), as pydicom defers them.
+* elements of known VRs; values of defined length longer than ``defer_size`` left unread
+  (``value`` None), as pydicom defers them,
+* undefined-length sequences read at once into their items, as pydicom's reader does
+  (:func:`deid.engine.rawscan.read_items`), and encapsulated Pixel Data found by its items.
 
 It builds the same ``FileDataset`` pydicom builds: the same ``RawDataElement`` tuples (tag, VR,
 length, value, position, encoding), file meta, preamble, encodings and file attributes
@@ -36,8 +37,9 @@ from typing import Any
 import pydicom
 from pydicom import filereader as _reader
 from pydicom.charset import convert_encodings, default_encoding
-from pydicom.dataelem import RawDataElement, convert_raw_data_element
+from pydicom.dataelem import DataElement, RawDataElement, convert_raw_data_element
 from pydicom.dataset import Dataset, FileDataset
+from pydicom.sequence import Sequence
 from pydicom.tag import BaseTag
 from pydicom.uid import (
     DeflatedExplicitVRLittleEndian,
@@ -45,16 +47,19 @@ from pydicom.uid import (
     ImplicitVRLittleEndian,
     PrivateTransferSyntaxes,
 )
-from pydicom.values import empty_value_for_VR
+from pydicom.values import convert_string, empty_value_for_VR
 
 from deid.engine.rawscan import KNOWN_VRS as _KNOWN
 from deid.engine.rawscan import LONG_VRS as _LONG
+from deid.engine.rawscan import NeedMore, NotSimple, read_items
 
 __all__ = ["read_file"]
 
 _CHUNK = 1 << 16
 _UNDEFINED = 0xFFFFFFFF
 _CHARSET = 0x00080005
+_ITEM = b"\xfe\xff\x00\xe0"
+_SEQUENCE_DELIMITER = b"\xfe\xff\xdd\xe0"
 _HEAD = struct.Struct("<HH2sH").unpack_from
 _U32 = struct.Struct("<L").unpack_from
 #: pydicom's own steps before the dataset (internal functions: without them, dcmread reads all)
@@ -134,6 +139,7 @@ def _elements(fh: Any, start: int, defer_size: int | None) -> dict[Any, Any] | N
     base = start  # file position of buf[0]
     pos = 0
     out: dict[Any, Any] = {}
+    encoding: Any = default_encoding  # pydicom's reader's, for the sequences it reads at once
     while True:
         if len(buf) - pos < 12:  # room for the longest header
             buf = buf[pos:] + fh.read(_CHUNK)
@@ -153,10 +159,40 @@ def _elements(fh: Any, start: int, defer_size: int | None) -> dict[Any, Any] | N
             length = _U32(buf, pos + 8)[0]
             head = 12
         tag = (group << 16) | elem
-        if length == _UNDEFINED or group == 0xFFFE:
-            return None  # undefined length, delimiters: pydicom's reader handles them
+        if group == 0xFFFE:
+            return None  # stray delimiters: pydicom's reader handles them
         text_vr = vr.decode("ascii")
         tell = base + pos + head
+        key = BaseTag(tag)
+        if length == _UNDEFINED:
+            if vr == b"SQ":  # read at once, as pydicom's reader does
+                while True:
+                    try:
+                        items, after = read_items(buf, pos + head, None, encoding, base, 0, False)
+                        break
+                    except NeedMore:
+                        more = fh.read(max(_CHUNK, len(buf)))
+                        if not more:
+                            return None  # cut short: pydicom's reader says how
+                        buf += more
+                    except (NotSimple, struct.error):
+                        return None
+                sequence = Sequence(items)
+                sequence.is_undefined_length = True
+                out[key] = DataElement(key, "SQ", sequence, tell, is_undefined_length=True)
+                pos = after
+                continue
+            if vr == b"UN":
+                return None  # pydicom may read it as an implicit VR sequence
+            found = _encapsulated(fh, tell, defer_size)
+            if found is None:
+                return None
+            value, after = found
+            out[key] = RawDataElement(key, text_vr, length, value, tell, False, True)
+            fh.seek(after)
+            buf = fh.read(_CHUNK)
+            base, pos = after, 0
+            continue
         end = pos + head + length
         if defer_size is not None and length > defer_size and tag != _CHARSET:
             value = None  # deferred, as pydicom defers it: the file is not read here
@@ -177,5 +213,30 @@ def _elements(fh: Any, start: int, defer_size: int | None) -> dict[Any, Any] | N
                     return None  # cut short: pydicom's reader says how
             value = buf[pos + head : end] if length else empty_value_for_VR(text_vr, raw=True)
             pos = end
-        key = BaseTag(tag)
+            if tag == _CHARSET:  # as pydicom's reader: the encoding of the sequences after it
+                encoding = convert_encodings(convert_string(value or b"", True))
         out[key] = RawDataElement(key, text_vr, length, value, tell, False, True)
+
+
+def _encapsulated(fh: Any, start: int, defer_size: int | None) -> tuple[Any, int] | None:
+    """``(value, end)`` of an undefined-length value at ``start`` read as encapsulated data
+    (items up to a sequence delimiter) as pydicom reads it (``value`` None when deferred), or
+    None when it is not such data (pydicom then scans it byte by byte)."""
+    count = 0
+    while True:
+        fh.seek(start + count)
+        head = fh.read(8)
+        if len(head) < 4:
+            return None
+        count += 4
+        if head[:4] == _SEQUENCE_DELIMITER:
+            break
+        if head[:4] != _ITEM or len(head) < 8:
+            return None
+        count += 4 + _U32(head, 4)[0]
+    if defer_size is not None and defer_size <= count:
+        value = None
+    else:
+        fh.seek(start)
+        value = fh.read(count - 4)
+    return value, start + count + 4

@@ -267,7 +267,23 @@ def test_decode_sequence_built_items_equal_pydicom() -> None:
     first.PurposeOfReferenceCodeSequence = Sequence([inner])  # nested, defined length
     second = Dataset()
     second.PatientName = "Doe^J\u00e9"
-    value = _item_bytes(first) + _item_bytes(second, undefined=True) + _item_bytes(Dataset())
+    # an undefined-length sequence inside an item (pydicom reads it at once), with an empty
+    # undefined-length item and an empty item in the middle (pydicom peeks past empty items)
+    nested_sq = (
+        b"\x08\x00\x40\x11SQ\x00\x00\xff\xff\xff\xff"
+        + _item_bytes(Dataset(), undefined=True)
+        + _item_bytes(inner, undefined=True)
+        + b"\xfe\xff\xdd\xe0\x00\x00\x00\x00"
+    )
+    third = b"\xfe\xff\x00\xe0" + len(nested_sq).to_bytes(4, "little") + nested_sq
+    value = (
+        _item_bytes(first)
+        + _item_bytes(Dataset())
+        + _item_bytes(second, undefined=True)
+        + third
+        + _item_bytes(Dataset(), undefined=True)
+        + _item_bytes(Dataset())
+    )
     for charset, pixel_rep in ((None, None), ("ISO_IR 100", 1), (["", "ISO 2022 IR 87"], 0)):
         a, b = _holder(value, charset, pixel_rep), _holder(value, charset, pixel_rep)
         assert decode_sequence(a, 0x00081140) is not None
@@ -279,7 +295,16 @@ def test_decode_sequence_built_items_equal_pydicom() -> None:
 
 @pytest.mark.parametrize(
     "case",
-    ["implicit_item", "own_charset", "undefined_inner", "delimiter", "cut", "cut_header", "bad_vr"],
+    [
+        "implicit_item",
+        "own_charset",
+        "inner_encapsulated",
+        "inner_unended",
+        "delimiter",
+        "cut",
+        "cut_header",
+        "bad_vr",
+    ],
 )
 def test_decode_sequence_leaves_unusual_sequences_to_pydicom(case: str) -> None:
     item = Dataset()
@@ -290,12 +315,12 @@ def test_decode_sequence_leaves_unusual_sequences_to_pydicom(case: str) -> None:
     elif case == "own_charset":
         item.SpecificCharacterSet = "ISO_IR 100"
         value = _item_bytes(item)
-    elif case == "undefined_inner":
-        value = good[:-0] + (
-            b"\xfe\xff\x00\xe0\x14\x00\x00\x00"
-            + b"\x08\x00\x40\x11SQ\x00\x00\xff\xff\xff\xff"
-            + b"\xfe\xff\xdd\xe0\x00\x00\x00\x00"
-        )
+    elif case == "inner_encapsulated":  # undefined-length binary value inside an item
+        body = b"\x09\x00\x10\x10OB\x00\x00\xff\xff\xff\xff" + b"\xfe\xff\xdd\xe0\x00\x00\x00\x00"
+        value = b"\xfe\xff\x00\xe0" + len(body).to_bytes(4, "little") + body
+    elif case == "inner_unended":  # an undefined-length sequence that runs past its item
+        body = b"\x08\x00\x40\x11SQ\x00\x00\xff\xff\xff\xff" + _item_bytes(item)
+        value = b"\xfe\xff\x00\xe0" + len(body).to_bytes(4, "little") + body + good
     elif case == "delimiter":
         value = good + b"\xfe\xff\xdd\xe0\x00\x00\x00\x00"
     elif case == "cut":
