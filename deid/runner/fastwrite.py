@@ -47,6 +47,7 @@ _PIXEL_DATA = 0x7FE00010
 _UNDEFINED = 0xFFFFFFFF
 _DELIMITER = b"\xfe\xff\xdd\xe0\x00\x00\x00\x00"  # (FFFE,E0DD) with length 0
 _ITEM = b"\xfe\xff\x00\xe0"  # (FFFE,E000): encapsulated Pixel Data starts with an item
+_ITEM_DELIMITER = b"\xfe\xff\x0d\xe0\x00\x00\x00\x00"  # (FFFE,E00D) with length 0
 _BIG = 1 << 16  # values at least this long are written directly, not joined
 _WINDOW_VRS = frozenset({"OB", "OW", "OD", "OF", "OL", "OV"})
 #: VRs whose decoded ``str`` values pydicom writes as their ASCII bytes, joined by backslashes
@@ -216,6 +217,8 @@ def _write_elements(
             window.copy_to(out)  # file to file: the value never enters Python
             continue
         encoded = _element_bytes(elem)
+        if encoded is None and type(elem) is DataElement and elem.VR == "SQ":
+            encoded = _sequence_bytes(elem, encodings)
         if encoded is not None and len(encoded[1]) < _BIG:
             parts.extend(encoded)
             continue
@@ -229,6 +232,36 @@ def _write_elements(
             write_data_element(fp, get_item(tag), encodings)
     if parts:
         fp.write(b"".join(parts))
+
+
+def _sequence_bytes(elem: Any, encodings: Any) -> tuple[bytes, ...] | None:
+    """The encoding of a decoded sequence as pydicom's ``write_sequence`` writes it, each item
+    through :func:`_write_elements`; None (pydicom writes it) when an item is not a dataset read
+    in explicit VR little endian with its character set unchanged (pydicom re-encodes those)."""
+    parts: list[bytes] = []
+    for item in elem.value:
+        if (
+            not isinstance(item, Dataset)
+            or item.original_encoding != (False, True)
+            or item.original_character_set != item._character_set
+        ):
+            return None
+        buffer = DicomBytesIO()
+        buffer.is_little_endian, buffer.is_implicit_VR = True, False
+        # as write_dataset: the item's own character set, else the sequence's
+        item_encodings = item.get("SpecificCharacterSet", encodings)
+        _write_elements(buffer, item._dict, item.get_item, item_encodings, skip_group_length=True)
+        body = buffer.getvalue()
+        if getattr(item, "is_undefined_length_sequence_item", False):
+            parts += [_ITEM + b"\xff\xff\xff\xff", body, _ITEM_DELIMITER]
+        else:
+            parts += [_ITEM + struct.pack("<I", len(body)), body]
+    value = b"".join(parts)
+    tag = elem.tag
+    if elem.is_undefined_length:
+        head = _LONG_HEADER.pack(tag >> 16, tag & 0xFFFF, b"SQ", _UNDEFINED)
+        return (head, value, _DELIMITER)
+    return (_LONG_HEADER.pack(tag >> 16, tag & 0xFFFF, b"SQ", len(value)), value)
 
 
 def _write_meta(fp: DicomIO, meta: Dataset) -> None:

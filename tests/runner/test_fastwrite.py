@@ -286,3 +286,54 @@ def test_decoded_values_written_as_pydicom_does(values: dict[str, Any], charset:
     if theirs is None:
         return  # pydicom cannot write it either
     assert _ours(pair[0]) == theirs
+
+
+@pytest.mark.parametrize("undefined", [False, True])
+def test_decoded_sequences_written_as_pydicom_does(undefined: bool) -> None:
+    """Sequences decoded after reading (and changed): nested, empty and undefined-length items,
+    a private sequence, an item with its own character set, an item added in code."""
+
+    def build() -> Dataset:
+        inner = Dataset()
+        inner.CodeValue = "121"
+        empty = Dataset()
+        item = Dataset()
+        item.ReferencedSOPInstanceUID = "1.2.3"
+        item.PurposeOfReferenceCodeSequence = Sequence([inner, empty])
+        own = Dataset()
+        own.SpecificCharacterSet = "ISO_IR 192"  # UTF-8 in an ISO_IR 100 dataset
+        own.PatientName = "D\u00f6^J"
+        ds = _dataset(SourceImageSequence=Sequence([item, Dataset()]))
+        ds.SpecificCharacterSet = "ISO_IR 100"
+        ds.ReferencedStudySequence = Sequence([own])
+        ds.add_new(0x00090010, "LO", "ACME")
+        ds.add_new(0x00091001, "SQ", Sequence([Dataset()]))
+        for tag in (0x00082112, 0x00081110, 0x00091001):
+            ds[tag].is_undefined_length = undefined
+        item.is_undefined_length_sequence_item = undefined
+        return ds
+
+    pair = []
+    for _ in range(2):
+        ds = _round_trip(build())
+        src = ds.SourceImageSequence  # decoded, as the engine decodes what it changes
+        src[0].ReferencedSOPInstanceUID = "2.25.7"
+        src[0].PurposeOfReferenceCodeSequence[0].CodeValue = "122"
+        _ = ds.ReferencedStudySequence[0].PatientName
+        added = Dataset()  # made in code: no original encoding, its sequence left to pydicom
+        added.CodeValue = "9"
+        ds[0x00091001].value.append(added)
+        # an item read from an implicit VR file: pydicom re-encodes it, and its sequence
+        implicit = Dataset()
+        implicit.CodeValue = "8"
+        buf = io.BytesIO()
+        implicit.save_as(buf, implicit_vr=True, little_endian=True)
+        read = pydicom.dcmread(io.BytesIO(buf.getvalue()), force=True)
+        assert read.original_encoding == (True, True)
+        ds.OtherPatientIDsSequence = Sequence([Dataset(read)])
+        ds.OtherPatientIDsSequence[0].set_original_encoding(True, True, "iso8859")
+        pair.append(ds)
+    assert _ours(pair[0]) == _pydicom_bytes(pair[1])
+    back = pydicom.dcmread(io.BytesIO(_ours(pair[0])))
+    assert back.SourceImageSequence[0].ReferencedSOPInstanceUID == "2.25.7"
+    assert back.ReferencedStudySequence[0].PatientName == "D\u00f6^J"
