@@ -203,6 +203,13 @@ def _elements(fh: Any, start: int, defer_size: int | None) -> dict[Any, Any] | N
                 buf = fh.read(_CHUNK)
                 base += end
                 pos = 0
+        elif end > len(buf) and length >= _CHUNK:  # a big value: read on its own, one copy
+            fh.seek(tell)
+            value = fh.read(length)
+            if len(value) < length:
+                return None  # cut short: pydicom's reader says how
+            buf = fh.read(_CHUNK)
+            base, pos = tell + length, 0
         else:
             if end > len(buf):
                 buf = buf[pos:] + fh.read(end - len(buf) + _CHUNK)
