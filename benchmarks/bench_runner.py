@@ -37,7 +37,10 @@ targets for: 1 worker time <= 1.3x bare; 2 workers >= 1.8x the 1-worker throughp
 cores); worker peak RSS independent of the number of files. The load average is printed with
 the results: ratios from a busy machine are not worth much. ``cpu_2_workers_vs_1`` (CPU seconds
 of the whole 2-worker run, parent and workers, over the 1-worker run) is the cost of going
-parallel, and is little affected by other load: at 1.0 two free cores give 2x.
+parallel: at 1.0 two free cores give 2x. ``cpu_bare_2_vs_1_processes`` is the same for two bare
+processes (on hyper-threads or a shared host, every process slows down when two run), and
+``median_round_2_workers_share_of_bare_ceiling`` the runner's 2-worker gain over the gain of two
+bare processes in the same round (1.0: the runner scales as well as the machine allows).
 
 Usage::
 
@@ -281,7 +284,9 @@ def bench(
     found: dict[str, dict] = {}
     # the same ratios within each round (bare and the configuration minutes apart at most):
     # their median is steadier than the ratio of the best times when the machine drifts
-    rounds: dict[str, list[float]] = {"one": [], "nopx": [], "two_vs_one": [], "bare2": []}
+    rounds: dict[str, list[float]] = {
+        name: [] for name in ("one", "nopx", "two_vs_one", "bare2", "two_vs_one_2n", "scaling")
+    }
     for _ in range(max(1, repeat)):
         this: dict[str, dict] = {}
         for name, (mode, workers, n) in configs.items():
@@ -293,6 +298,9 @@ def bench(
         rounds["nopx"].append(this["nopx"]["elapsed"] / this["bare"]["elapsed"])
         rounds["two_vs_one"].append(this["one"]["elapsed"] / this["two"]["elapsed"])
         rounds["bare2"].append(this["bare"]["elapsed"] / this["bare2"]["elapsed"])
+        rounds["two_vs_one_2n"].append(this["one_2n"]["elapsed"] / this["two_2n"]["elapsed"])
+        # the runner's 2-worker gain as a share of what two bare processes gained in the round
+        rounds["scaling"].append(rounds["two_vs_one"][-1] / rounds["bare2"][-1])
     bare, one, two, bare2 = found["bare"], found["one"], found["two"], found["bare2"]
     nopx, minimal, null = found["nopx"], found["minimal"], found["null"]
     one_2n, two_2n = found["one_2n"], found["two_2n"]
@@ -330,8 +338,10 @@ def bench(
             "median_round_1_worker_vs_bare": statistics.median(rounds["one"]),
             "median_round_1_worker_no_pixels_vs_bare": statistics.median(rounds["nopx"]),
             "median_round_throughput_2_vs_1": statistics.median(rounds["two_vs_one"]),
+            "median_round_throughput_2_vs_1_double": statistics.median(rounds["two_vs_one_2n"]),
             # the ceiling the machine allows: two bare processes against one
             "median_round_bare_2_vs_1_processes": statistics.median(rounds["bare2"]),
+            "median_round_2_workers_share_of_bare_ceiling": statistics.median(rounds["scaling"]),
             "time_1_worker_vs_bare": one["elapsed"] / bare["elapsed"],
             "time_1_worker_no_pixels_vs_bare": nopx["elapsed"] / bare["elapsed"],
             "time_runner_minimal_vs_bare": minimal["elapsed"] / bare["elapsed"],
@@ -343,6 +353,8 @@ def bench(
             # CPU of the whole 2-worker run (parent + workers, start-up included) over the
             # 1-worker run: the cost of going parallel, which a busy machine does not distort
             "cpu_2_workers_vs_1": two["cpu_s"] / one["cpu_s"],
+            # the same for two bare processes: what sharing the machine's cores costs anyway
+            "cpu_bare_2_vs_1_processes": bare2["cpu_s"] / bare["cpu_s"],
             "rss_1_worker_vs_bare": one["rss_self_mb"] / bare["rss_self_mb"],
             "rss_1_worker_2n_vs_n": one_2n["rss_self_mb"] / one["rss_self_mb"],
             "rss_pool_worker_2n_vs_n": two_2n["rss_child_mb"] / two["rss_child_mb"],
