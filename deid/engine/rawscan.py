@@ -281,7 +281,7 @@ def decode_sequence(parent: Any, tag: Any) -> Any:
         encodings = [encodings]
     try:
         items, _ = read_items(raw.value, 0, len(raw.value), encodings, 0, raw.value_tell)
-    except (NotSimple, struct.error):
+    except (NotSimple, struct.error, RecursionError):  # pydicom decides
         return None
     sequence = Sequence(items)
     sequence.is_undefined_length = False

@@ -175,7 +175,7 @@ def _elements(fh: Any, start: int, defer_size: int | None) -> dict[Any, Any] | N
                         if not more:
                             return None  # cut short: pydicom's reader says how
                         buf += more
-                    except (NotSimple, struct.error):
+                    except (NotSimple, struct.error, RecursionError):  # pydicom decides
                         return None
                 sequence = Sequence(items)
                 sequence.is_undefined_length = True

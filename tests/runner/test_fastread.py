@@ -287,3 +287,33 @@ def test_same_dataset_as_dcmread_on_generated_files() -> None:
         assert _state(ours) == _state(theirs)
 
     check()
+
+
+def test_deeply_nested_sequences_read_as_pydicom_reads_them() -> None:
+    """Nested undefined-length sequences: read alike at a moderate depth; deeper than Python's
+    recursion allows, the fast path steps back and the error is pydicom's."""
+
+    def nested(depth: int) -> bytes:
+        body = b""
+        for _ in range(depth):
+            body = (
+                b"\x08\x00\x40\x11SQ\x00\x00\xff\xff\xff\xff"
+                + b"\xfe\xff\x00\xe0\xff\xff\xff\xff"
+                + body
+                + b"\xfe\xff\x0d\xe0\x00\x00\x00\x00"
+                + b"\xfe\xff\xdd\xe0\x00\x00\x00\x00"
+            )
+        return _file((0x00100010, "PN", "Doe^J")) + body
+
+    def outcome(reader: Any, data: bytes) -> Any:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return _state(reader(io.BytesIO(data)))
+        except Exception as exc:  # noqa: BLE001 - compared below
+            return type(exc)
+
+    shallow, deep = nested(40), nested(1200)
+    assert outcome(read_file, shallow) == outcome(pydicom.dcmread, shallow)
+    assert isinstance(outcome(read_file, shallow), list)
+    assert outcome(read_file, deep) == outcome(pydicom.dcmread, deep) == RecursionError
