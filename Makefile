@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 DEMO_OUT ?= demo-output
 
-.PHONY: all test demo docs fuzz bench lint clean venv
+.PHONY: all test demo docs fuzz bench bench-full lint clean venv
 
 all: test
 
@@ -39,6 +39,9 @@ fuzz: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py
+
+bench-full: $(STAMP)
+	$(BIN)/python benchmarks/run_all.py --full
 
 lint: $(STAMP)
 	$(BIN)/python -m ruff check deid tests tools benchmarks
