@@ -45,7 +45,6 @@ from pydicom.uid import (
     DeflatedExplicitVRLittleEndian,
     ExplicitVRBigEndian,
     ImplicitVRLittleEndian,
-    PrivateTransferSyntaxes,
 )
 from pydicom.values import convert_string, empty_value_for_VR
 
@@ -104,7 +103,11 @@ def read_file(
     command_set = read_command_set(fileobj)
     syntax = file_meta.get("TransferSyntaxUID")
     elements = None
-    if syntax is not None and syntax not in _OTHER_ENCODINGS:
+    if (
+        syntax is not None
+        and syntax not in _OTHER_ENCODINGS
+        and syntax not in pydicom.uid.PrivateTransferSyntaxes  # registered at any time
+    ):
         elements = _elements(direct or fileobj, fileobj.tell(), defer_size)
     if elements is None:  # not the common case: pydicom reads the whole file
         fileobj.seek(start)
@@ -122,10 +125,10 @@ def read_file(
     return ds
 
 
-#: Transfer syntaxes pydicom reads other than as explicit VR little endian.
+#: Transfer syntaxes pydicom reads other than as explicit VR little endian (and the private
+#: ones registered with pydicom).
 _OTHER_ENCODINGS = frozenset(
     [ImplicitVRLittleEndian, ExplicitVRBigEndian, DeflatedExplicitVRLittleEndian]
-    + list(PrivateTransferSyntaxes)
 )
 
 

@@ -317,3 +317,24 @@ def test_deeply_nested_sequences_read_as_pydicom_reads_them() -> None:
     assert outcome(read_file, shallow) == outcome(pydicom.dcmread, shallow)
     assert isinstance(outcome(read_file, shallow), list)
     assert outcome(read_file, deep) == outcome(pydicom.dcmread, deep) == RecursionError
+
+
+def test_private_transfer_syntaxes_registered_later_are_read_by_pydicom(monkeypatch) -> None:
+    import pydicom.uid
+    from pydicom.uid import UID
+
+    private = UID("1.2.3.4.5.6.7")
+    private.set_private_encoding(True, True)  # implicit VR little endian
+    monkeypatch.setattr(pydicom.uid, "PrivateTransferSyntaxes", [private])
+    ds = Dataset()
+    ds.PatientName = "Doe^J"
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.TransferSyntaxUID = private
+    ds.file_meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.7"
+    ds.file_meta.MediaStorageSOPInstanceUID = "1.2.3"
+    ds.preamble = b"\0" * 128
+    buf = io.BytesIO()
+    ds.save_as(buf, implicit_vr=True, little_endian=True)
+    ours, theirs = _both(buf.getvalue(), None)
+    assert _state(ours) == _state(theirs)
+    assert ours.PatientName == "Doe^J"
