@@ -44,7 +44,7 @@ bare processes in the same round (1.0: the runner scales as well as the machine 
 
 Usage::
 
-    python benchmarks/bench_runner.py [--count 1000] [--size 512] [--corpus DIR] [--repeat 3]
+    python benchmarks/bench_runner.py [--count 1000] [--size 512] [--corpus DIR] [--repeat 5]
                                       [--big-mb 256] [--json]
 """
 
@@ -260,7 +260,7 @@ def per_file(corpus: Path, work: Path, count: int, pixels: bool) -> dict:
 
 
 def bench(
-    count: int, size: int, corpus: Path, work: Path, big_mb: int = 0, repeat: int = 3
+    count: int, size: int, corpus: Path, work: Path, big_mb: int = 0, repeat: int = 5
 ) -> dict:
     """Run every configuration (best of ``repeat``); return the measurements and ratios.
 
@@ -373,7 +373,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--count", type=int, default=1000)
     parser.add_argument("--size", type=int, default=512)
     parser.add_argument("--corpus", default=None, help="corpus folder (default: a temp folder)")
-    parser.add_argument("--repeat", type=int, default=3, help="best of N runs (default 3)")
+    parser.add_argument(
+        "--repeat", type=int, default=5, help="rounds: best of N, and median of per-round ratios"
+    )
     parser.add_argument(
         "--big-mb", type=int, default=256, help="size of the big-file case in MB (0: skip it)"
     )
