@@ -382,8 +382,9 @@ def iter_fields(
                     queue.append((item, f"{uid}__{index}", name, False))
 
 
-#: VRs whose undecoded ASCII values :func:`light_element` reads itself.
-_LIGHT_VRS = frozenset({"AE", "AS", "CS", "DA", "DT", "LO", "PN", "SH", "TM", "UI"})
+#: VRs whose undecoded ASCII values :func:`light_element` reads itself (not AE: pydicom strips
+#: its spaces on both sides and keeps NULs).
+_LIGHT_VRS = frozenset({"AS", "CS", "DA", "DT", "LO", "PN", "SH", "TM", "UI"})
 _LIGHT_DICT_VR: dict[int, str | None] = {}
 
 
@@ -457,12 +458,18 @@ def light_element(parent: Dataset, tag: int, *, stand_in: bool = False) -> Any:
     if vr not in _LIGHT_VRS:
         return None
     data = raw.value
-    if not data.isascii() or b"\x1b" in data:
-        return None
-    text = data.decode("ascii").rstrip("\x00 ")
-    if vr == "UI":
-        text = text.strip()
-    value: Any = text.split("\\") if "\\" in text else text
+    if not data.isascii() or b"\x1b" in data or vr == "PN" and b"=" in data:
+        return None  # (pydicom prints a name without its empty component groups)
+    text = data.decode("ascii")
+    # as pydicom's converters: text VRs strip each value's end, UIDs each value's both ends,
+    # the other string VRs only the end of the whole value
+    if vr == "LO" or vr == "SH":
+        parts = [part.rstrip("\x00 ") for part in text.split("\\")]
+    elif vr == "UI":
+        parts = [part.strip() for part in text.rstrip("\x00 ").split("\\")]
+    else:
+        parts = text.rstrip("\x00 ").split("\\")
+    value: Any = parts if len(parts) > 1 else parts[0]
     if stand_in:
         return LightElement(tag, vr, value)
     return DataElement(tag, vr, value, validation_mode=_config.IGNORE)

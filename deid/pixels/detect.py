@@ -46,6 +46,7 @@ __all__ = [
     "detect",
     "extract_coordinates",
     "header_state",
+    "light_get",
 ]
 
 _REGION_FIELDS = (
@@ -141,13 +142,21 @@ class Match:
 SUSPECT_KEYWORDS = ("BurnedInAnnotation", "Modality", "ImageType")
 
 
-_SUSPECT_TAGS = {k: tag_for_keyword(k) for k in SUSPECT_KEYWORDS}
-
-
-def _light_get(ds: Dataset, keyword: str) -> Any:
+def light_get(ds: Dataset, keyword: str) -> Any:
     """``ds.get(keyword)``, read from the element's raw bytes when they are plain text (the
-    element stays undecoded, see :func:`deid.engine.walk.light_element`)."""
-    light = light_element(ds, _SUSPECT_TAGS[keyword], stand_in=True)
+    element stays undecoded, see :func:`deid.engine.walk.light_element`).
+
+    Examples
+    --------
+    >>> from pydicom.dataelem import RawDataElement
+    >>> from pydicom.tag import Tag
+    >>> ds = Dataset()
+    >>> ds._dict[Tag(0x00080060)] = RawDataElement(Tag(0x00080060), "CS", 2, b"CT", 0, False, True)
+    >>> light_get(ds, "Modality"), type(ds._dict[Tag(0x00080060)]).__name__
+    ('CT', 'RawDataElement')
+    """
+    tag = tag_for_keyword(keyword)
+    light = light_element(ds, tag, stand_in=True) if tag is not None else None
     return ds.get(keyword) if light is None else light.value
 
 
@@ -169,7 +178,7 @@ def header_state(
     out: list[tuple[str, Any]] = []
     lookup = get
     if lookup is None:
-        lookup = ds.get if not isinstance(ds, Dataset) else lambda k: _light_get(ds, k)
+        lookup = ds.get if not isinstance(ds, Dataset) else lambda k: light_get(ds, k)
     for keyword in SUSPECT_KEYWORDS:
         value = lookup(keyword)
         if value is None:

@@ -39,9 +39,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from pydicom.dataelem import RawDataElement
+
 from deid.engine.walk import light_element
 from deid.errors import DeidError
 from deid.pixels.criteria import _is_empty  # the `empty` test exactly as the detector's
+from deid.pixels.detect import light_get
 from deid.recipe.ast import FILTERS, NOVALUE_FILTERS, FilterGroup
 
 __all__ = ["FilterScreen", "ScreenError"]
@@ -135,15 +138,20 @@ def _peek(ds: Any, tag: int) -> Any:
 
 
 def _plain_text(ds: Any, key: str | int, tag: int | None) -> Any:
-    """The comparison text (lower case, stripped) of a keyword's single raw plain-ASCII value,
-    decoded by :func:`deid.engine.walk.light_element`, or ``_ABSENT`` when the element must be
-    converted by pydicom first."""
+    """The comparison text (lower case, stripped) of a keyword's raw plain-ASCII value(s),
+    decoded by :func:`deid.engine.walk.light_element` (several values print as pydicom prints
+    them), or ``_ABSENT`` when the element must be converted by pydicom first."""
     if isinstance(key, int) or tag is None or tag == 0x00080005 or not hasattr(ds, "_dict"):
         return _ABSENT
     light = light_element(ds, tag, stand_in=True)
-    if light is None or not isinstance(light.value, str):
+    if light is None:
         return _ABSENT
-    return light.value.lower().strip()
+    value = light.value
+    if isinstance(value, list):
+        if light.VR == "PN":
+            return _ABSENT  # pydicom's PersonName values print differently in a list
+        value = str(value)  # what str() of pydicom's MultiValue of strings gives
+    return value.lower().strip()
 
 
 def _lookup(ds: Any, key: str | int, tag: int | None) -> Any:
@@ -193,12 +201,30 @@ class _Image:
         self.texts[field] = text
         return text  # type: ignore[return-value]
 
+    def raw_text(self, field: int) -> bytes | None:
+        """The field's undecoded bytes when they are a non-empty value of a text VR (pydicom
+        turns them into a string or a list, never None); None otherwise."""
+        if field in self.values:
+            return None
+        tag = self.screen._tags[field]
+        store = getattr(self.ds, "_dict", None)
+        raw = store.get(tag) if tag is not None and store is not None else None
+        if (
+            type(raw) is RawDataElement
+            and raw.VR in _NEVER_NONE_VRS
+            and type(raw.value) is bytes
+            and raw.value
+        ):
+            return raw.value
+        return None
+
     def keyword_value(self, keyword: str) -> Any:
-        """``ds.get(keyword)``, from the values already converted when there is one."""
+        """``ds.get(keyword)``, from the values already converted when there is one, else read
+        from the raw bytes when they are plain text (see :func:`deid.pixels.detect.light_get`)."""
         index = self.screen._index.get(keyword)
-        if index is None:
-            return self.ds.get(keyword)
-        return self.value(index)
+        if index is not None and index in self.values:
+            return self.values[index]
+        return light_get(self.ds, keyword)
 
     def result(self, test_id: int) -> bool:
         known = self.results[test_id]
@@ -214,16 +240,30 @@ class _Image:
             text = self.text(test.field)
             hit = text is not None and text == test.pattern
             flag = hit if kind == "equals" else not hit
-        elif kind == "missing":
-            flag = self.value(test.field) is None
-        elif kind == "present":
-            flag = self.value(test.field) is not None
+        elif kind == "missing" or kind == "present":
+            there = self.raw_text(test.field) is not None or self.value(test.field) is not None
+            flag = there if kind == "present" else not there
         else:  # empty
-            value = self.value(test.field)
-            flag = value is not None and _is_empty(value)
+            raw = self.raw_text(test.field)
+            if raw is not None and _VISIBLE.search(raw):
+                flag = False  # a visible character survives pydicom's conversion
+            else:
+                value = self.value(test.field)
+                flag = value is not None and _is_empty(value)
         self.results[test_id] = flag
         return flag
 
+
+#: VRs whose non-empty raw value pydicom never converts to None.
+_NEVER_NONE_VRS = frozenset(
+    {"AE", "AS", "CS", "DA", "DT", "LO", "LT", "PN", "SH", "ST", "TM", "UC", "UI", "UR", "UT"}
+)
+#: A character no conversion of a text value strips (printable ASCII but space and backslash).
+_VISIBLE = re.compile(rb"[\x21-\x5b\x5d-\x7e]")
+#: Tests whose result depends on a field's text alone.
+_TEXT_KINDS = frozenset({"contains", "notcontains", "equals", "notequals"})
+#: Texts remembered per field for the gates (cleared when full).
+_GATE_MEMO_SIZE = 1024
 
 #: Screens compiled by :meth:`FilterScreen.cached`: ids of the groups -> (groups, screen).
 _COMPILED: dict[tuple[int, ...], tuple[tuple[Any, ...], FilterScreen]] = {}
@@ -263,7 +303,18 @@ class FilterScreen:
                 gates.setdefault(lines[0][0][0], []).append(index)
             else:
                 ungated.append(index)
-        self._gates = tuple((test, tuple(found)) for test, found in gates.items())
+        # gates that compare a field's text: which of them hold depends on that text alone, so
+        # it is remembered per field and text (the images of a series share their values)
+        by_field: dict[int, list[tuple[int, tuple[int, ...]]]] = {}
+        other: list[tuple[int, tuple[int, ...]]] = []
+        for test, found in gates.items():
+            if tests and tests[test].kind in _TEXT_KINDS:
+                by_field.setdefault(tests[test].field, []).append((test, tuple(found)))
+            else:
+                other.append((test, tuple(found)))
+        self._gates = tuple(other)
+        self._text_gates = tuple((field, tuple(found)) for field, found in by_field.items())
+        self._gate_memo: dict[int, dict[str | None, tuple[int, ...]]] = {f: {} for f in by_field}
         self._ungated = tuple(ungated)
 
     @classmethod
@@ -356,6 +407,17 @@ class FilterScreen:
         for gate, found in self._gates:
             if result_of(gate):
                 hits.extend(i for i in found if self._matches(i, result_of))
+        for field, gates in self._text_gates:
+            text = state.text(field)
+            memo = self._gate_memo[field]
+            open_gates = memo.get(text)
+            if open_gates is None:
+                open_gates = tuple(k for k, (gate, _) in enumerate(gates) if result_of(gate))
+                if len(memo) >= _GATE_MEMO_SIZE:
+                    memo.clear()
+                memo[text] = open_gates
+            for k in open_gates:
+                hits.extend(i for i in gates[k][1] if self._matches(i, result_of))
         hits.sort()
         return hits
 

@@ -205,7 +205,9 @@ def test_distinct_tests_run_once_and_fields_read_only_when_needed(monkeypatch) -
 
 @settings(max_examples=300, deadline=None)
 @given(
-    vr=st.sampled_from(["CS", "LO", "SH", "LT", "ST", "UT", "UC"]),
+    vr=st.sampled_from(
+        ["CS", "LO", "SH", "LT", "ST", "UT", "UC", "PN", "DA", "TM", "DT", "AS", "AE", "UI"]
+    ),
     raw=st.one_of(
         st.binary(max_size=24),
         st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=127), max_size=24).map(
@@ -235,3 +237,49 @@ def test_plain_text_shortcut_equals_pydicom_conversion(vr: str, raw: bytes, char
         warnings.simplefilter("ignore")
         value = ds.StudyDescription
     assert got == str(value).lower().strip()
+
+
+_RAW_BYTES = st.lists(
+    st.sampled_from([b" ", b"\x00", b"\\", b"A", b"ct", b"x", b"\xe9", b"ORIGINAL", b"acme"]),
+    max_size=5,
+).map(b"".join)
+_RAW_FIELDS = {  # keyword: (tag, VR as read from an explicit VR file)
+    "Modality": (0x00080060, "CS"),
+    "ImageType": (0x00080008, "CS"),
+    "Manufacturer": (0x00080070, "LO"),
+    "BurnedInAnnotation": (0x00280301, "CS"),
+    "SeriesDescription": (0x0008103E, "LO"),
+}
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.dictionaries(st.sampled_from(sorted(_RAW_FIELDS)), _RAW_BYTES),
+    st.sampled_from([None, "ISO_IR 100", "ISO_IR 192"]),
+)
+def test_raw_headers_match_detect(raw: dict[str, bytes], charset: str | None) -> None:
+    """Undecoded elements (spaces, NULs, backslashes, non-ASCII, empty): the screen's shortcuts
+    on raw bytes (present, missing, empty, text) agree with the detector's conversion."""
+    from pydicom.dataelem import RawDataElement
+    from pydicom.tag import Tag
+
+    groups = tuple(parse_recipe(RECIPE, name="gen.dicom").filters)
+    screen = FilterScreen.compile(groups)
+
+    def build() -> Dataset:
+        ds = Dataset()
+        if charset:
+            ds.SpecificCharacterSet = charset
+        for key, value in raw.items():
+            tag, vr = _RAW_FIELDS[key]
+            if len(value) % 2:
+                value += b" "
+            ds._dict[Tag(tag)] = RawDataElement(Tag(tag), vr, len(value), value, 0, False, True)
+        return ds
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = detect(build(), groups)
+        got = screen.detect(build())
+    assert got.as_upstream() == expected.as_upstream()
+    assert got.header == expected.header
