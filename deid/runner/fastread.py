@@ -223,8 +223,8 @@ def _elements(fh: Any, start: int, defer_size: int | None) -> dict[Any, Any] | N
                     return None  # cut short: pydicom's reader says how
             value = buf[pos + head : end] if length else empty_value_for_VR(text_vr, raw=True)
             pos = end
-            if tag == _CHARSET:  # as pydicom's reader: the encoding of the sequences after it
-                encoding = convert_encodings(convert_string(value or b"", True))
+        if tag == _CHARSET:  # as pydicom's reader: the encoding of the sequences after it
+            encoding = convert_encodings(convert_string(value or b"", True))
         out[key] = RawDataElement(key, text_vr, length, value, tell, False, True)
 
 
