@@ -12,7 +12,7 @@ from pydicom.dataset import Dataset
 from pydicom.filebase import DicomBytesIO
 from pydicom.filewriter import write_dataset
 from pydicom.sequence import Sequence
-from sample_data import sample_files
+from shared import sample_files
 
 from deid.engine import compile_plan
 from deid.engine import plan as plan_module

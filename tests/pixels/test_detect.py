@@ -5,7 +5,7 @@ from __future__ import annotations
 import pydicom
 import pytest
 from pydicom.dataset import Dataset
-from sample_data import sample_files
+from shared import sample_files
 
 from deid.errors import DeidError
 from deid.pixels.detect import Detection, as_filter_groups, detect, detect_many, extract_coordinates

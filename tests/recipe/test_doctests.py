@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import doctest
-import importlib
-
 import pytest
+from shared import check_docstring_examples
 
 MODULES = [
     "deid.recipe",
@@ -23,7 +21,4 @@ MODULES = [
 
 @pytest.mark.parametrize("name", MODULES)
 def test_docstring_examples(name: str) -> None:
-    module = importlib.import_module(name)
-    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
-    assert result.attempted > 0
-    assert result.failed == 0
+    check_docstring_examples(name)

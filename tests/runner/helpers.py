@@ -15,7 +15,7 @@ import numpy as np
 import pydicom
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
-from sample_data import sample_files  # noqa: F401 - re-exported for the runner tests
+from shared import sample_files  # noqa: F401 - re-exported for the runner tests
 
 CT_IMAGE = "1.2.840.10008.5.1.4.1.1.2"
 

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import doctest
-import importlib
-
 import pytest
+from shared import check_docstring_examples
 
 MODULES = [
     "deid.runner",
     "deid.runner.api",
     "deid.runner.conditions",
     "deid.runner.executors",
+    "deid.runner.fastread",
+    "deid.runner.fastwrite",
     "deid.runner.job",
     "deid.runner.report",
     "deid.runner.screen",
@@ -21,7 +21,4 @@ MODULES = [
 
 @pytest.mark.parametrize("name", MODULES)
 def test_docstring_examples(name: str) -> None:
-    module = importlib.import_module(name)
-    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS, verbose=False)
-    assert result.attempted > 0, f"{name} has no examples"
-    assert result.failed == 0
+    check_docstring_examples(name)

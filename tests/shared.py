@@ -1,12 +1,15 @@
-"""The DICOM sample files the tests read: pydicom's bundled test files, then the deid-data sets.
+"""Helpers shared by the test packages: the DICOM sample files the tests read, and the check
+that a module's docstring examples pass.
 
-Importable from any test package (pytest puts ``tests/`` on ``sys.path``): ``from sample_data
-import sample_files``.
+Importable from any test package (pytest puts ``tests/`` on ``sys.path``): ``from shared import
+sample_files``.
 """
 
 from __future__ import annotations
 
+import doctest
 import glob
+import importlib
 import os
 
 
@@ -24,3 +27,12 @@ def sample_files() -> list[str]:
     except ImportError:  # pragma: no cover - data extra missing
         pass
     return files
+
+
+def check_docstring_examples(name: str, require: bool = True) -> None:
+    """Run the docstring examples of module ``name``; fail on any failure (and, with
+    ``require``, when it has none)."""
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
+    if require:
+        assert result.attempted > 0, f"{name} has no examples"
+    assert result.failed == 0
