@@ -100,8 +100,7 @@ def _expand_zip(path: str, tempdir: str | None) -> list[str]:
     if tempdir is None:
         tempdir = tempfile.mkdtemp(prefix="deid-zip-")
         _OWN_TEMPDIRS.append(tempdir)
-    target = tempdir
-    target = os.path.join(target, os.path.splitext(os.path.basename(path))[0])
+    target = os.path.join(tempdir, os.path.splitext(os.path.basename(path))[0])
     os.makedirs(target, exist_ok=True)
     with zipfile.ZipFile(path) as archive:
         members = [m for m in archive.namelist() if not m.endswith("/")]

@@ -51,6 +51,7 @@ __all__ = [
     "Visitor",
     "collect_values",
     "decode_sequence",
+    "read_header",
     "read_items",
     "scan_sequence",
 ]
@@ -175,9 +176,10 @@ def _dataset(
     size = len(buf)
     creators: dict[int, str] = {}
     while end is None or pos < end:
-        if pos + 8 > size:
+        found = read_header(buf, pos, size)
+        if found is None:
             raise _GiveUp
-        group, elem, vr, length, pos = _header(buf, pos)
+        group, elem, vr, length, pos = found
         if group == 0xFFFE:
             if elem == 0xE00D and end is None:
                 return pos
@@ -219,13 +221,26 @@ def _dataset(
     return pos
 
 
-def _header(buf: bytes, pos: int) -> tuple[int, int, bytes, int, int]:
+def read_header(buf: bytes, pos: int, limit: int) -> tuple[int, int, bytes, int, int] | None:
     """``(group, element, VR, length, position of the value)`` of the explicit VR little endian
-    element header at ``pos`` (an item delimiter has no VR: its length is read as 0)."""
+    element header at ``pos``, or None when the header runs past ``limit`` (an item delimiter
+    has no VR: its length is read as 0).
+
+    Examples
+    --------
+    >>> read_header(b"\\x10\\x00\\x10\\x00PN\\x04\\x00Doe ", 0, 12)
+    (16, 16, b'PN', 4, 8)
+    >>> read_header(b"\\xe0\\x7f\\x10\\x00OB\\x00\\x00", 0, 8) is None
+    True
+    """
+    if pos + 8 > limit:
+        return None
     group, elem, vr = _HEAD(buf, pos)
     if group == 0xFFFE:
         return group, elem, vr, 0, pos + 8
     if vr in LONG_VRS:
+        if pos + 12 > limit:
+            return None
         return group, elem, vr, _U32(buf, pos + 8)[0], pos + 12
     return group, elem, vr, _U16(buf, pos + 6)[0], pos + 8
 
@@ -305,11 +320,14 @@ def _pixel_representation(parent: Any, items: list[Any]) -> bool:
     pr: Any = None
     if found is not None:
         if type(found) is RawDataElement:
-            if found.VR != "US" or found.length != 2 or type(found.value) is not bytes:
+            if (
+                found.VR != "US"
+                or found.length != 2
+                or type(found.value) is not bytes
+                or not found.is_little_endian
+            ):
                 return False
-            pr = _U16(found.value)[0] if found.is_little_endian else None
-            if pr is None:
-                return False
+            pr = _U16(found.value)[0]
         elif type(found) is DataElement:
             pr = found.value
         else:
@@ -317,19 +335,20 @@ def _pixel_representation(parent: Any, items: list[Any]) -> bool:
     elif hasattr(parent, "_pixel_rep"):
         pr = parent._pixel_rep
     if pr is not None:
-        _set(parent, "_pixel_rep", int(b"\x01" in pr) if isinstance(pr, bytes) else pr)
+        _set(parent, "_pixel_rep", _rep(pr))
     for item in items:
-        if _PIXEL_REPRESENTATION in item._dict:
-            value = item._dict[_PIXEL_REPRESENTATION].value
-            if value is not None:
-                _set(
-                    item, "_pixel_rep", int(b"\x01" in value) if isinstance(value, bytes) else value
-                )
-            elif hasattr(parent, "_pixel_rep"):
-                _set(item, "_pixel_rep", parent._pixel_rep)
+        own = item._dict.get(_PIXEL_REPRESENTATION)
+        value = own.value if own is not None else None
+        if value is not None:
+            _set(item, "_pixel_rep", _rep(value))
         elif hasattr(parent, "_pixel_rep"):
             _set(item, "_pixel_rep", parent._pixel_rep)
     return True
+
+
+def _rep(value: Any) -> Any:
+    """A Pixel Representation as pydicom keeps it (an undecoded value: whether it holds 1)."""
+    return int(b"\x01" in value) if isinstance(value, bytes) else value
 
 
 class NotSimple(Exception):
@@ -418,18 +437,16 @@ def _item_elements(
     short = NeedMore if end is None and not complete else NotSimple
     elements: dict[Any, Any] = {}
     while end is None or pos < end:
-        if pos + 8 > limit:
+        found = read_header(buf, pos, limit)
+        if found is None:
             raise short
-        group, elem, vr = _HEAD(buf, pos)
+        group, elem, vr, length, pos = found
         if group == 0xFFFE:
             if elem == 0xE00D and end is None:
-                return elements, pos + 8
+                return elements, pos
             raise NotSimple
         if vr not in KNOWN_VRS:
             raise NotSimple
-        if vr in LONG_VRS and pos + 12 > limit:
-            raise short
-        group, elem, vr, length, pos = _header(buf, pos)
         tag = (group << 16) | elem
         if tag == 0x00080005:
             raise NotSimple  # the item's own character set

@@ -49,8 +49,7 @@ from pydicom.uid import (
 from pydicom.values import convert_string, empty_value_for_VR
 
 from deid.engine.rawscan import KNOWN_VRS as _KNOWN
-from deid.engine.rawscan import LONG_VRS as _LONG
-from deid.engine.rawscan import NeedMore, NotSimple, read_items
+from deid.engine.rawscan import NeedMore, NotSimple, read_header, read_items
 
 __all__ = ["read_file"]
 
@@ -59,7 +58,6 @@ _UNDEFINED = 0xFFFFFFFF
 _CHARSET = 0x00080005
 _ITEM = b"\xfe\xff\x00\xe0"
 _SEQUENCE_DELIMITER = b"\xfe\xff\xdd\xe0"
-_HEAD = struct.Struct("<HH2sH").unpack_from
 _U32 = struct.Struct("<L").unpack_from
 #: pydicom's own steps before the dataset (internal functions: without them, dcmread reads all)
 _STEPS = tuple(
@@ -152,26 +150,19 @@ def _elements(fh: Any, start: int, defer_size: int | None) -> dict[Any, Any] | N
                 return out  # the end of the file, between elements
             if len(buf) < 8:
                 return None  # bytes after the last element: pydicom's case
-        group, elem, vr, length = _HEAD(buf, pos)
-        if vr not in _KNOWN:
-            return None
-        head = 8
-        if vr in _LONG:
-            if len(buf) - pos < 12:
-                return None
-            length = _U32(buf, pos + 8)[0]
-            head = 12
+        found = read_header(buf, pos, len(buf))
+        if found is None or found[0] == 0xFFFE or found[2] not in _KNOWN:
+            return None  # cut short, stray delimiters, unknown VRs: pydicom's reader decides
+        group, elem, vr, length, start = found  # start: where the value starts in buf
         tag = (group << 16) | elem
-        if group == 0xFFFE:
-            return None  # stray delimiters: pydicom's reader handles them
         text_vr = vr.decode("ascii")
-        tell = base + pos + head
+        tell = base + start
         key = BaseTag(tag)
         if length == _UNDEFINED:
             if vr == b"SQ":  # read at once, as pydicom's reader does
                 while True:
                     try:
-                        items, after = read_items(buf, pos + head, None, encoding, base, 0, False)
+                        items, after = read_items(buf, start, None, encoding, base, 0, False)
                         break
                     except NeedMore:
                         more = fh.read(max(_CHUNK, len(buf)))
@@ -187,16 +178,16 @@ def _elements(fh: Any, start: int, defer_size: int | None) -> dict[Any, Any] | N
                 continue
             if vr == b"UN":
                 return None  # pydicom may read it as an implicit VR sequence
-            found = _encapsulated(fh, tell, defer_size)
-            if found is None:
+            encapsulated = _encapsulated(fh, tell, defer_size)
+            if encapsulated is None:
                 return None
-            value, after = found
+            value, after = encapsulated
             out[key] = RawDataElement(key, text_vr, length, value, tell, False, True)
             fh.seek(after)
             buf = fh.read(_CHUNK)
             base, pos = after, 0
             continue
-        end = pos + head + length
+        end = start + length
         if defer_size is not None and length > defer_size and tag != _CHARSET:
             value = None  # deferred, as pydicom defers it: the file is not read here
             if end <= len(buf):
@@ -217,11 +208,12 @@ def _elements(fh: Any, start: int, defer_size: int | None) -> dict[Any, Any] | N
             if end > len(buf):
                 buf = buf[pos:] + fh.read(end - len(buf) + _CHUNK)
                 base += pos
+                start -= pos
                 end -= pos
                 pos = 0
                 if end > len(buf):
                     return None  # cut short: pydicom's reader says how
-            value = buf[pos + head : end] if length else empty_value_for_VR(text_vr, raw=True)
+            value = buf[start:end] if length else empty_value_for_VR(text_vr, raw=True)
             pos = end
         if tag == _CHARSET:  # as pydicom's reader: the encoding of the sequences after it
             encoding = convert_encodings(convert_string(value or b"", True))

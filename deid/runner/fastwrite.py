@@ -234,6 +234,12 @@ def _write_elements(
         fp.write(b"".join(parts))
 
 
+def _explicit_le_buffer() -> DicomBytesIO:
+    buffer = DicomBytesIO()
+    buffer.is_little_endian, buffer.is_implicit_VR = True, False
+    return buffer
+
+
 def _sequence_bytes(elem: Any, encodings: Any) -> tuple[bytes, ...] | None:
     """The encoding of a decoded sequence as pydicom's ``write_sequence`` writes it, each item
     through :func:`_write_elements`; None (pydicom writes it) when an item is not a dataset read
@@ -246,8 +252,7 @@ def _sequence_bytes(elem: Any, encodings: Any) -> tuple[bytes, ...] | None:
             or item.original_character_set != item._character_set
         ):
             return None
-        buffer = DicomBytesIO()
-        buffer.is_little_endian, buffer.is_implicit_VR = True, False
+        buffer = _explicit_le_buffer()
         # as write_dataset: the item's own character set, else the sequence's
         item_encodings = item.get("SpecificCharacterSet", encodings)
         _write_elements(buffer, item._dict, item.get_item, item_encodings, skip_group_length=True)
@@ -275,8 +280,7 @@ def _write_meta(fp: DicomIO, meta: Dataset) -> None:
         write_file_meta_info(fp, deepcopy(meta), enforce_standard=False)
         return
     validate_file_meta(meta, enforce_standard=False)
-    buffer = DicomBytesIO()
-    buffer.is_little_endian, buffer.is_implicit_VR = True, False
+    buffer = _explicit_le_buffer()
     body = {tag: elem for tag, elem in meta._dict.items() if tag != 0x00020000}
     encodings = meta.get("SpecificCharacterSet", _DEFAULT_ENCODING)
     _write_elements(buffer, body, meta.get_item, encodings, skip_group_length=False)

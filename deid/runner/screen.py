@@ -118,7 +118,7 @@ def _peek(ds: Any, tag: int) -> Any:
     """The element ``tag`` of ``ds`` converted from its raw form *without* storing it back
     (the header engine then still sees the raw element it handles fastest); ``_ABSENT`` when
     the element needs pydicom's full path (deferred value, sequence, ambiguous VR)."""
-    from pydicom.dataelem import RawDataElement, convert_raw_data_element
+    from pydicom.dataelem import convert_raw_data_element
 
     elem = ds._dict.get(tag)
     if elem is None or not isinstance(elem, RawDataElement):
